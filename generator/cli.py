@@ -1,0 +1,147 @@
+"""The command line: parse options, call the core, map outcomes to exit codes in one place."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Callable, NoReturn, Optional
+
+import typer
+
+from generator import pipeline
+from generator.explain import explain as explain_rows
+from generator.explain import find_cluster
+from generator.problems import FleetError, format_problems
+from generator.schema import inventory_schema
+
+EXIT_OK, EXIT_CHANGES, EXIT_INVALID, EXIT_INTERNAL, EXIT_POLICY, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+
+app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode=None,
+                  help="Render TKG / Cluster API cluster inventories into GitOps manifests.")
+
+RootOption = Annotated[Path, typer.Option("--root", help="The fleet repository (holds clusters/).",
+                                          file_okay=False)]
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+    github = "github"
+
+
+def _out(text: str) -> None:
+    if text:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _err(text: str) -> None:
+    if text:
+        sys.stderr.write(text if text.endswith("\n") else text + "\n")
+
+
+def run(action: Callable[[], int], fmt: str = "text") -> NoReturn:
+    """Run a command body; every failure becomes its exit code here and nowhere else."""
+    try:
+        code = action()
+    except FleetError as exc:
+        if fmt == "text":
+            _err(format_problems(exc.problems, fmt))
+            errors = sum(1 for p in exc.problems if p.severity == "error")
+            _err(f"{errors} error{'s' if errors != 1 else ''}; nothing was written")
+        else:
+            _out(format_problems(exc.problems, fmt))
+        code = EXIT_INVALID
+    except KeyboardInterrupt:
+        _err("interrupted")
+        code = EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - the one place that turns surprises into exit 3
+        _err(f"An unexpected error has occurred: {type(exc).__name__}: {exc}\n"
+             "This is a bug in fleetgen; please report it with the command you ran.")
+        code = EXIT_INTERNAL
+    raise typer.Exit(code)
+
+
+@app.command()
+def render(
+    root: RootOption = Path("."),
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if rendered/ is "
+                                        "stale.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite generated files edited by "
+                                        "hand.")] = False,
+    select: Annotated[Optional[list[str]], typer.Option(
+        "--select", help="Only these clusters: name, mgmt/ns/name or file path; globs allowed.")
+    ] = None,
+) -> None:
+    """Render the fleet into rendered/.
+
+    Example: fleetgen render --check
+    """
+    def body() -> int:
+        result = pipeline.render(root, check=check, force=force, patterns=select)
+        plan = result.plan
+        if check:
+            lines = plan.summary() + [f"{p.location}: {p.message}" for p in plan.conflicts]
+            _out("\n".join(lines) if lines else "rendered/ is up to date")
+            return EXIT_CHANGES if plan.stale or plan.conflicts else EXIT_OK
+        _err(format_problems(result.fleet.warnings, "text"))
+        _out("\n".join(plan.summary()) if result.written else "rendered/ is up to date")
+        return EXIT_OK
+
+    run(body)
+
+
+@app.command()
+def validate(
+    root: RootOption = Path("."),
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.text,
+) -> None:
+    """Run every inventory, template and fleet check; write nothing.
+
+    Example: fleetgen validate --format github
+    """
+    def body() -> int:
+        fleet = pipeline.load_fleet(root.resolve())
+        pipeline.wanted_files(root.resolve(), fleet)  # templates must render too
+        if fmt is Format.text:
+            _err(format_problems(fleet.warnings, "text"))
+            _out(f"{len(fleet.clusters)} clusters, {len(fleet.pools)} node pools: valid")
+        else:
+            _out(format_problems(fleet.warnings, fmt.value) or ("[]" if fmt is Format.json else ""))
+        return EXIT_OK
+
+    run(body, fmt.value)
+
+
+@app.command()
+def explain(
+    cluster: Annotated[str, typer.Argument(help="Cluster name, mgmt/ns/name or inventory file.")],
+    field: Annotated[Optional[str], typer.Argument(help="A field, e.g. network.pods.")] = None,
+    root: RootOption = Path("."),
+) -> None:
+    """Show each effective value of a cluster and the file:line it came from.
+
+    Example: fleetgen explain payments network
+    """
+    def body() -> int:
+        fleet = pipeline.load_fleet(root.resolve())
+        rows = explain_rows(find_cluster(fleet, cluster), field)
+        width = max(len(r[0]) for r in rows)
+        _out("\n".join(f"{name:<{width}}  {value}  ({source})" for name, value, source in rows))
+        return EXIT_OK
+
+    run(body)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of inventory files (for editors).
+
+    Example: fleetgen schema > inventory.schema.json
+    """
+    run(lambda: (_out(json.dumps(inventory_schema(), indent=2, sort_keys=True)), EXIT_OK)[1])
+
+
+def main() -> None:
+    app()

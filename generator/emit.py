@@ -1,0 +1,65 @@
+"""Stage 5: turn rendered documents into the exact bytes of every file, kustomizations included.
+
+Canonical form: ``apiVersion, kind, metadata, spec`` first, then the other keys as the template
+gave them; two-space indentation, no anchors, no folded lines, LF, one final newline; strings that
+a YAML 1.1 or 1.2 reader would retype are quoted (see ``yamlio.needs_quotes``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import PurePosixPath
+from typing import Any
+
+from generator.render import RenderedFile
+from generator.yamlio import dump
+
+HEAD_KEYS = ("apiVersion", "kind", "metadata", "spec")
+KUSTOMIZATION = "kustomization.yaml"
+
+
+def canonical_object(doc: Any) -> Any:
+    if not isinstance(doc, dict) or "kind" not in doc:
+        return doc
+    head = {k: doc[k] for k in HEAD_KEYS if k in doc}
+    return {**head, **{k: v for k, v in doc.items() if k not in head}}
+
+
+def file_text(rendered: RenderedFile) -> str:
+    return "---\n".join(dump(canonical_object(doc)) for doc in rendered.documents)
+
+
+def kustomizations(paths: list[str]) -> list[RenderedFile]:
+    """A kustomization.yaml in every folder that holds (or contains folders that hold) objects.
+
+    ``paths`` are the Kubernetes object files; the top level (``rendered/`` itself) gets none,
+    because each management cluster is synced on its own.
+    """
+    resources: dict[PurePosixPath, set[str]] = defaultdict(set)
+    for path in paths:
+        file = PurePosixPath(path)
+        resources[file.parent].add(file.name)
+        for folder in file.parents:
+            if folder.parent == PurePosixPath(".") or folder == PurePosixPath("."):
+                break
+            resources[folder.parent].add(folder.name)
+    out = []
+    for folder, entries in sorted(resources.items()):
+        if folder == PurePosixPath("."):
+            continue
+        doc = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+               "resources": sorted(entries, key=_resource_order)}
+        out.append(RenderedFile(str(folder / KUSTOMIZATION), (doc,), kubernetes=False))
+    return out
+
+
+def _resource_order(entry: str) -> tuple[int, str]:
+    # Files before folders, and the shared `_global` folder before namespaces.
+    return (0 if entry.endswith(".yaml") else 1, entry)
+
+
+def emit(files: list[RenderedFile], object_paths: list[str]) -> dict[str, bytes]:
+    """The bytes of ``files`` and of the kustomizations over ``object_paths`` (every Kubernetes
+    object file of the whole fleet, so a partial render still lists every cluster), by path."""
+    everything = [*files, *kustomizations(object_paths)]
+    return {f.path: file_text(f).encode("utf-8") for f in sorted(everything, key=lambda f: f.path)}

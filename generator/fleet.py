@@ -1,0 +1,81 @@
+"""The validated fleet: every cluster's spec beside its inventory, and the node pools in use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from generator.inventory import ClusterInventory, Inventory
+from generator.model import ClusterSpec, IPPool
+from generator.problems import Location, Problem, raise_if_errors
+from generator.validation import to_spec
+from generator.yamlio import Path_
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A cluster as the later stages see it: what it is and where it was written."""
+
+    spec: ClusterSpec
+    inventory: ClusterInventory
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.spec.management_cluster, self.spec.namespace, self.spec.name)
+
+    @property
+    def folder(self) -> str:
+        """Its output folder below ``rendered/``."""
+        return "/".join(self.key)
+
+    def problem(self, path: Path_, code: str, message: str, hint: str = "", *,
+                key: bool = False, severity: str = "error") -> Problem:
+        return Problem(self.inventory.locate(path, key=key), code, message, hint,
+                       "warning" if severity == "warning" else "error")
+
+
+@dataclass
+class PoolUse:
+    """One node pool on one management cluster and the clusters that draw from it."""
+
+    name: str
+    management_cluster: str
+    spec: IPPool
+    declared_at: Location
+    users: list[Cluster] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+    @property
+    def namespace(self) -> str | None:
+        """The namespace of a namespaced pool (its users'), None for a global pool."""
+        if self.kind == "GlobalInClusterIPPool":
+            return None
+        return self.users[0].spec.namespace
+
+    @property
+    def owner(self) -> Cluster | None:
+        """The cluster whose folder holds the pool: its only user, when it has exactly one."""
+        if self.kind == "InClusterIPPool" and len(self.users) == 1:
+            return self.users[0]
+        return None
+
+
+@dataclass(frozen=True)
+class Fleet:
+    clusters: tuple[Cluster, ...]
+    pools: tuple[PoolUse, ...]
+    warnings: tuple[Problem, ...] = ()
+
+
+def build_specs(inventory: Inventory) -> list[Cluster]:
+    """Validate every cluster against the model; raise FleetError with every problem found."""
+    clusters, problems = [], []
+    for inv in inventory.clusters:
+        spec, found = to_spec(inv)
+        problems.extend(found)
+        if spec is not None:
+            clusters.append(Cluster(spec, inv))
+    raise_if_errors(problems)
+    return clusters

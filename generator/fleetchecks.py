@@ -1,0 +1,366 @@
+"""Stage 3: rules across fields of one cluster and across the whole fleet.
+
+Each rule is a small function that yields located problems; ``check_fleet`` runs them all and
+returns the ``Fleet`` the renderer needs (clusters plus resolved node pools), or raises with every
+problem at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+from collections import defaultdict
+from typing import Callable, Iterator
+
+from generator.fleet import Cluster, Fleet, PoolUse, build_specs
+from generator.inventory import Inventory
+from generator.ipam import AddressSet
+from generator.model import MACHINE_FIELDS, IPPool, Machine, cidr_family, networks
+from generator.netaddr import family_of, parse_ip
+from generator.problems import Problem, raise_if_errors
+from generator.yamlio import Path_
+
+Rule = Callable[[Cluster], Iterator[Problem]]
+
+MAX_SERVICE_HOST_BITS = 20
+DUAL_STACK_FLAG = {"ipv4,ipv6": "dual-stack-ipv4-primary", "ipv6,ipv4": "dual-stack-ipv6-primary"}
+
+
+# --- one cluster -----------------------------------------------------------------------------
+
+def infrastructure_block(c: Cluster) -> Iterator[Problem]:
+    spec = c.spec
+    for infra in ("vsphere", "aws", "azure"):
+        given = getattr(spec, infra) is not None
+        if infra == spec.infrastructure and not given:
+            yield c.problem(("infrastructure",), "missing-key",
+                            f"a {infra} cluster needs a '{infra}:' section",
+                            f"add '{infra}:' with its settings here or in a _defaults.yaml")
+        elif infra != spec.infrastructure and given:
+            yield c.problem((infra,), "wrong-infrastructure",
+                            f"'{infra}:' does not apply to a {spec.infrastructure} cluster",
+                            f"remove it, or set 'infrastructure: {infra}'", key=True)
+
+
+def control_plane_endpoint(c: Cluster) -> Iterator[Problem]:
+    spec, cp = c.spec, c.spec.control_plane
+    path = ("controlPlane", "endpoint")
+    if spec.infrastructure != "vsphere":
+        if cp.endpoint is not None:
+            yield c.problem(path, "endpoint-not-allowed",
+                            f"a {spec.infrastructure} cluster gets its endpoint from a cloud load "
+                            "balancer", "remove controlPlane.endpoint", key=True)
+        if cp.endpoint_provider != "kube-vip" and "endpointProvider" in _given(c, ("controlPlane",)):
+            yield c.problem(("controlPlane", "endpointProvider"), "endpoint-not-allowed",
+                            "endpointProvider applies to vSphere clusters only")
+        return
+    if cp.endpoint is None and cp.endpoint_provider == "kube-vip":
+        yield c.problem(("controlPlane",), "endpoint-required",
+                        "a vSphere cluster with kube-vip needs controlPlane.endpoint",
+                        "set a free static IP (or a DNS name) for the API server, or use "
+                        "endpointProvider: nsx-alb", key=True)
+    if cp.endpoint is not None and cp.endpoint == (spec.vsphere.server if spec.vsphere else None):
+        yield c.problem(path, "endpoint-is-vcenter",
+                        "the control-plane endpoint must not be the vCenter server")
+    address = parse_ip(cp.endpoint) if cp.endpoint else None
+    if address is not None and family_of(address) not in spec.network.families:
+        yield c.problem(path, "family-mismatch",
+                        f"endpoint {cp.endpoint} is {family_of(address)}, the cluster is "
+                        f"{spec.network.ip_family}")
+    if spec.network.ip_family == "ipv6" and cp.endpoint is not None and address is None:
+        yield c.problem(path, "ipv6-endpoint", "an IPv6 cluster needs a static IPv6 endpoint address",
+                        "TKG does not resolve a DNS name for IPv6-only endpoints")
+
+
+def cluster_cidrs(c: Cluster) -> Iterator[Problem]:
+    net = c.spec.network
+    families = net.families
+    for key, cidrs in (("pods", net.pod_cidrs), ("services", net.service_cidrs)):
+        path: Path_ = ("network", key)
+        found = [cidr_family(x) for x in cidrs]
+        if len(families) == 2 and found != families:
+            yield c.problem(path, "family-mismatch",
+                            f"a {net.ip_family} cluster needs exactly two {key} CIDRs, "
+                            f"{families[0]} first, then {families[1]}")
+        elif len(families) == 1 and set(found) != set(families):
+            yield c.problem(path, "family-mismatch",
+                            f"every {key} CIDR of a {net.ip_family} cluster must be {families[0]}")
+        elif len(cidrs) > 2:
+            yield c.problem(path, "too-many-cidrs", f"at most two {key} CIDRs are allowed")
+    for index, network in enumerate(networks(net.service_cidrs)):
+        host_bits = network.max_prefixlen - network.prefixlen
+        if host_bits > MAX_SERVICE_HOST_BITS:
+            smallest = network.max_prefixlen - MAX_SERVICE_HOST_BITS
+            yield c.problem(("network", "services", index), "service-cidr-too-large",
+                            f"service CIDR {network} has {host_bits} host bits; at most "
+                            f"{MAX_SERVICE_HOST_BITS} are allowed",
+                            f"use a /{smallest} or longer prefix")
+
+
+def ip_family_support(c: Cluster) -> Iterator[Problem]:
+    spec = c.spec
+    family = spec.network.ip_family
+    if family == "ipv4":
+        return
+    path = ("network", "ipFamily")
+    what = "dual-stack" if spec.network.dual_stack else "IPv6"
+    if spec.infrastructure != "vsphere":
+        yield c.problem(path, "family-unsupported", f"{what} clusters are supported on vSphere only")
+    if spec.os.name != "ubuntu":
+        yield c.problem(path, "family-unsupported", f"{what} clusters need Ubuntu nodes, not "
+                        f"{spec.os.name}")
+    if spec.control_plane.endpoint_provider == "nsx-alb":
+        yield c.problem(path, "family-unsupported", f"{what} clusters cannot use NSX ALB",
+                        "use endpointProvider: kube-vip")
+    if spec.windows_workers:
+        yield c.problem(path, "family-unsupported", f"{what} clusters cannot have Windows workers")
+
+
+def node_ipam(c: Cluster) -> Iterator[Problem]:
+    spec = c.spec
+    if spec.network.nodes.ip_pool is None:
+        return
+    path = ("network", "nodes", "ipPool")
+    if spec.infrastructure != "vsphere":
+        yield c.problem(path, "ipam-unsupported", "node IPAM is available on vSphere only")
+    if spec.network.dual_stack:
+        yield c.problem(path, "ipam-unsupported", "node IPAM cannot be combined with dual-stack")
+    if spec.windows_workers:
+        yield c.problem(path, "ipam-unsupported", "node IPAM does not support Windows workers")
+    for role in ("controlPlane", "worker"):
+        if not getattr(spec.network.nameservers, "control_plane" if role == "controlPlane"
+                       else "worker"):
+            yield c.problem(path, "nameservers-required",
+                            f"with node IPAM DHCP is off, so {role} nodes need nameservers",
+                            f"set network.nameservers.{role}", key=True)
+
+
+def nameserver_family(c: Cluster) -> Iterator[Problem]:
+    net = c.spec.network
+    for role, servers in (("controlPlane", net.nameservers.control_plane),
+                          ("worker", net.nameservers.worker)):
+        for index, server in enumerate(servers):
+            address = parse_ip(server)
+            path = ("network", "nameservers", role, index)
+            if address is None:
+                yield c.problem(path, "invalid-value", f"nameserver '{server}' is not an IP address")
+            elif family_of(address) not in net.families:
+                yield c.problem(path, "family-mismatch",
+                                f"nameserver {server} is {family_of(address)}, the cluster is "
+                                f"{net.ip_family}")
+
+
+def machine_fields(c: Cluster) -> Iterator[Problem]:
+    infra = c.spec.infrastructure
+    allowed = MACHINE_FIELDS[infra]
+    machines: list[tuple[Path_, Machine | None]] = [(("controlPlane", "machine"),
+                                                     c.spec.control_plane.machine)]
+    machines += [(("workers", i, "machine"), md.machine) for i, md in enumerate(c.spec.workers or [])]
+    for path, machine in machines:
+        for key in sorted(machine.model_dump(by_alias=True, exclude_none=True) if machine else {}):
+            if key not in allowed:
+                yield c.problem((*path, key), "wrong-infrastructure",
+                                f"'{key}' is not a {infra} machine setting",
+                                f"{infra} machines take: {', '.join(allowed)}", key=True)
+
+
+def plan_sizes(c: Cluster) -> Iterator[Problem]:
+    spec = c.spec
+    if spec.plan == "prod" and spec.worker_replicas < 3:
+        yield c.problem(("workers",) if spec.workers is not None else ("plan",), "prod-workers",
+                        f"the prod plan needs at least 3 workers, this cluster has "
+                        f"{spec.worker_replicas}")
+    names = [md.name for md in spec.machine_deployments]
+    for index, name in enumerate(names):
+        if name in names[:index]:
+            yield c.problem(("workers", index, "name"), "duplicate-name",
+                            f"machine deployment '{name}' is listed twice")
+    if spec.aws is not None and spec.plan == "prod" and len(spec.aws.subnets) != 3:
+        yield c.problem(("aws", "subnets"), "prod-zones",
+                        f"the prod plan on AWS needs 3 availability zones, not {len(spec.aws.subnets)}")
+
+
+def aws_cidrs(c: Cluster) -> Iterator[Problem]:
+    aws = c.spec.aws
+    if aws is None:
+        return
+    vpc = ipaddress.ip_network(aws.vpc_cidr) if aws.vpc_cidr else None
+    seen: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, Path_]] = []
+    for index in range(len(aws.subnets)):
+        for side in ("private", "public"):
+            text = aws.subnet_cidr(index, side)  # type: ignore[arg-type]
+            if text is None:
+                continue
+            cidr, path = ipaddress.ip_network(text), ("aws", "subnets", index, side)
+            if vpc is not None and not cidr.subnet_of(vpc):  # type: ignore[arg-type]
+                yield c.problem(path, "subnet-outside-vpc",
+                                f"{side} node CIDR {cidr} is not inside the VPC CIDR {vpc}")
+            for other, other_path in seen:
+                if cidr.overlaps(other):
+                    yield c.problem(path, "subnet-overlap", f"{side} node CIDR {cidr} overlaps "
+                                    f"{other} ({_dotted(other_path)})")
+            seen.append((cidr, path))
+
+
+def azure_cidrs(c: Cluster) -> Iterator[Problem]:
+    azure = c.spec.azure
+    if azure is None:
+        return
+    vnet = networks(azure.vnet.cidr_blocks)
+    subnets = (("controlPlaneSubnet", azure.control_plane_subnet),
+               ("workerSubnet", azure.worker_subnet))
+    for key, subnet in subnets:
+        if subnet.cidr is None and subnet.name is None:
+            yield c.problem(("azure", key), "subnet-undefined",
+                            "a subnet needs a 'cidr' (a new subnet) or a 'name' (an existing one)")
+        elif subnet.cidr and not any(ipaddress.ip_network(subnet.cidr).subnet_of(v)  # type: ignore[arg-type]
+                                     for v in vnet if v.version == 4):
+            yield c.problem(("azure", key, "cidr"), "subnet-outside-vnet",
+                            f"subnet {subnet.cidr} is not inside the VNet "
+                            f"({', '.join(map(str, vnet))})")
+    cp, worker = azure.control_plane_subnet, azure.worker_subnet
+    if cp.cidr and worker.cidr and ipaddress.ip_network(cp.cidr).overlaps(
+            ipaddress.ip_network(worker.cidr)):
+        yield c.problem(("azure", "workerSubnet", "cidr"), "subnet-overlap",
+                        f"worker subnet {worker.cidr} overlaps control-plane subnet {cp.cidr}")
+
+
+def feature_flags(c: Cluster) -> Iterator[Problem]:
+    flag = DUAL_STACK_FLAG.get(c.spec.network.ip_family)
+    if flag is None:
+        return
+    given = c.spec.features.get("cluster", {}).get(flag)
+    if given == "false":
+        yield c.problem(("features", "cluster", flag), "flag-conflict",
+                        f"a {c.spec.network.ip_family} cluster needs cluster.{flag} \"true\"",
+                        "remove the flag: fleetgen sets it for dual-stack clusters")
+
+
+CLUSTER_RULES: tuple[Rule, ...] = (
+    infrastructure_block, control_plane_endpoint, cluster_cidrs, ip_family_support, node_ipam,
+    nameserver_family, machine_fields, plan_sizes, aws_cidrs, azure_cidrs, feature_flags,
+)
+
+
+def _given(c: Cluster, path: Path_) -> dict[str, object]:
+    node: object = c.inventory.data
+    for part in path:
+        node = node.get(part, {}) if isinstance(node, dict) else {}
+    return node if isinstance(node, dict) else {}
+
+
+def _dotted(path: Path_) -> str:
+    return ".".join(str(p) for p in path)
+
+
+# --- the fleet -------------------------------------------------------------------------------
+
+def unique_clusters(clusters: list[Cluster]) -> Iterator[Problem]:
+    seen: dict[tuple[str, str, str], Cluster] = {}
+    for c in clusters:
+        first = seen.setdefault(c.key, c)
+        if first is not c:
+            yield c.problem(("name",), "duplicate-cluster",
+                            f"cluster '{c.spec.name}' in namespace '{c.spec.namespace}' of "
+                            f"'{c.spec.management_cluster}' is also defined by {first.inventory.file}",
+                            "rename one of the files or set 'name:'")
+
+
+def unique_endpoints(clusters: list[Cluster]) -> Iterator[Problem]:
+    seen: dict[str, Cluster] = {}
+    for c in clusters:
+        endpoint = c.spec.control_plane.endpoint
+        if endpoint is None:
+            continue
+        canonical = str(parse_ip(endpoint) or endpoint.lower().rstrip("."))
+        first = seen.setdefault(canonical, c)
+        if first is not c:
+            yield c.problem(("controlPlane", "endpoint"), "duplicate-endpoint",
+                            f"endpoint {endpoint} is also used by cluster '{first.spec.name}' "
+                            f"({first.inventory.locate(('controlPlane', 'endpoint'))})")
+
+
+def _pool_path(c: Cluster, name: str) -> Path_:
+    return ("network", "nodes", "ipPool") if name == f"{c.spec.name}-pool" and isinstance(
+        c.spec.network.nodes.ip_pool, IPPool) else ("ipPools", name)
+
+
+def resolve_pools(clusters: list[Cluster]) -> tuple[list[PoolUse], list[Problem]]:
+    """Bind every node-IPAM cluster to its pool; one PoolUse per (management cluster, pool)."""
+    uses: dict[tuple[str, str], PoolUse] = {}
+    problems: list[Problem] = []
+    for c in clusters:
+        name = c.spec.pool_ref
+        if name is None:
+            continue
+        pools = c.spec.pools_in_scope()
+        if name not in pools:
+            match = difflib.get_close_matches(name, list(pools), n=1)
+            problems.append(c.problem(("network", "nodes", "ipPool"), "unknown-pool",
+                                      f"no IP pool '{name}' is declared for this cluster",
+                                      f"did you mean '{match[0]}'?" if match else
+                                      "declare it under 'ipPools:' in this file or a _defaults.yaml"))
+            continue
+        declared_at = c.inventory.locate(_pool_path(c, name), key=True)
+        use = uses.setdefault((c.spec.management_cluster, name),
+                              PoolUse(name, c.spec.management_cluster, pools[name], declared_at))
+        if use.spec != pools[name] or use.declared_at != declared_at:
+            problems.append(c.problem(_pool_path(c, name), "pool-conflict",
+                                      f"pool '{name}' on '{use.management_cluster}' is declared "
+                                      f"differently at {use.declared_at}",
+                                      "give one of the pools another name", key=True))
+            continue
+        use.users.append(c)
+    return sorted(uses.values(), key=lambda u: (u.management_cluster, u.name)), problems
+
+
+def pool_rules(pool: PoolUse) -> Iterator[Problem]:
+    user = pool.users[0]
+    path = _pool_path(user, pool.name)
+    namespaces = sorted({u.spec.namespace for u in pool.users})
+    if pool.kind == "InClusterIPPool" and len(namespaces) > 1:
+        yield user.problem(path, "pool-namespace",
+                           f"InClusterIPPool '{pool.name}' serves only its own namespace, but "
+                           f"clusters in {', '.join(namespaces)} use it",
+                           "use kind: GlobalInClusterIPPool to share a pool across namespaces",
+                           key=True)
+    try:
+        addresses = AddressSet.parse(pool.spec.addresses)
+    except ValueError as exc:
+        yield user.problem((*path, "addresses"), "pool-address", f"pool '{pool.name}': {exc}")
+        return
+    families = addresses.families | ({family_of(g)} if (g := parse_ip(pool.spec.gateway or "")) else set())
+    if len(families) > 1:
+        yield user.problem(path, "pool-family", f"pool '{pool.name}' mixes IPv4 and IPv6", key=True)
+    elif "ipv4" in families and pool.spec.prefix > 32:
+        yield user.problem((*path, "prefix"), "pool-prefix",
+                           f"prefix {pool.spec.prefix} is too long for an IPv4 pool (at most 32)")
+    for u in pool.users:
+        if families and not families <= set(u.spec.network.families):
+            yield u.problem(("network", "nodes", "ipPool"), "family-mismatch",
+                            f"pool '{pool.name}' is {'/'.join(sorted(families))}, the cluster is "
+                            f"{u.spec.network.ip_family}")
+
+
+FLEET_RULES = (unique_clusters, unique_endpoints)
+
+
+def check_fleet(inventory: Inventory) -> Fleet:
+    """Validate every cluster and the fleet as a whole; raise FleetError with all problems."""
+    clusters = build_specs(inventory)
+    problems = [p for c in clusters for rule in CLUSTER_RULES for p in rule(c)]
+    problems += [p for rule in FLEET_RULES for p in rule(clusters)]
+    pools, found = resolve_pools(clusters)
+    problems += found
+    problems += [p for pool in pools for p in pool_rules(pool)]
+    raise_if_errors(problems)
+    warnings = tuple(p for p in problems if p.severity == "warning")
+    return Fleet(tuple(sorted(clusters, key=lambda c: c.key)), tuple(pools), warnings)
+
+
+def group_by(clusters: tuple[Cluster, ...]) -> dict[str, dict[str, list[Cluster]]]:
+    """Clusters by management cluster, then namespace (both sorted)."""
+    tree: dict[str, dict[str, list[Cluster]]] = defaultdict(lambda: defaultdict(list))
+    for c in sorted(clusters, key=lambda c: c.key):
+        tree[c.spec.management_cluster][c.spec.namespace].append(c)
+    return {m: dict(ns) for m, ns in sorted(tree.items())}

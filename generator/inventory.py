@@ -1,0 +1,196 @@
+"""Stage 1: read the ``clusters/`` tree and merge each cluster file with the defaults above it.
+
+Rules (the inventory contract):
+
+* every ``*.yaml`` under ``clusters/`` except ``_defaults.yaml`` is one cluster;
+* a ``_defaults.yaml`` applies to every cluster in its folder and below, nearest folder wins;
+* mappings merge key by key; lists and scalars replace whatever a farther file said;
+* every merged value remembers the file, line and column it came from.
+
+>>> merged = merge_layers([({"a": {"x": 1, "y": [1]}}, {}), ({"a": {"y": [2]}}, {})])
+>>> merged[0]
+{'a': {'x': 1, 'y': [2]}}
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from generator.problems import FleetError, Location, Problem
+from generator.yamlio import Path_, Positions, load_positioned
+
+DEFAULTS_FILE = "_defaults.yaml"
+CLUSTERS_DIR = "clusters"
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a merged key and its value were written."""
+
+    key: Location
+    value: Location
+
+
+@dataclass(frozen=True)
+class ClusterInventory:
+    """One cluster's merged inventory, before validation."""
+
+    file: str  # path of the cluster file, relative to the fleet root
+    data: dict[str, Any]
+    origins: dict[Path_, Origin]
+
+    @property
+    def stem(self) -> str:
+        return Path(self.file).stem
+
+    def locate(self, path: Path_, *, key: bool = False) -> Location:
+        """The best-known location for ``path``: the nearest enclosing node that was written down."""
+        for end in range(len(path), 0, -1):
+            origin = self.origins.get(path[:end])
+            if origin is not None:
+                return origin.key if key and end == len(path) else origin.value
+        return Location(self.file, 1, 1)
+
+
+@dataclass(frozen=True)
+class Inventory:
+    root: Path
+    clusters: tuple[ClusterInventory, ...]
+
+
+Layer = tuple[dict[str, Any], dict[Path_, Origin]]
+
+
+def merge_layers(layers: Iterable[Layer]) -> Layer:
+    """Merge layers farthest first; see the module docstring for the rules."""
+    data: dict[str, Any] = {}
+    origins: dict[Path_, Origin] = {}
+    for layer_data, layer_origins in layers:
+        _merge_into(data, origins, layer_data, layer_origins, ())
+    return data, origins
+
+
+def _merge_into(dst: dict[str, Any], dst_origins: dict[Path_, Origin], src: dict[str, Any],
+                src_origins: dict[Path_, Origin], path: Path_) -> None:
+    for key, value in src.items():
+        child = (*path, key)
+        if isinstance(value, dict) and isinstance(dst.get(key), dict):
+            if child in src_origins:
+                dst_origins[child] = src_origins[child]
+            _merge_into(dst[key], dst_origins, value, src_origins, child)
+            continue
+        _drop_subtree(dst_origins, child)
+        dst[key] = _deep_copy(value)
+        dst_origins.update({p: o for p, o in src_origins.items() if p[:len(child)] == child})
+
+
+def _drop_subtree(origins: dict[Path_, Origin], path: Path_) -> None:
+    for stale in [p for p in origins if p[:len(path)] == path]:
+        del origins[stale]
+
+
+def _deep_copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _deep_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_deep_copy(v) for v in value]
+    return value
+
+
+def _origins(positions: Positions) -> dict[Path_, Origin]:
+    return {path: Origin(positions.keys[path], loc) for path, loc in positions.values.items()}
+
+
+def _listdir_sorted(folder: Path) -> list[os.DirEntry[str]]:
+    # Sorted by name so the result never depends on the file system's listing order.
+    with os.scandir(folder) as entries:
+        return sorted(entries, key=lambda e: e.name)
+
+
+def discover(root: Path) -> tuple[list[Path], list[Problem]]:
+    """Every cluster file under ``root/clusters``, in sorted order."""
+    base = root / CLUSTERS_DIR
+    if not base.is_dir():
+        return [], [Problem(Location(CLUSTERS_DIR), "no-clusters",
+                            f"no '{CLUSTERS_DIR}/' folder under {root}",
+                            "run fleetgen in a fleet repository, or pass --root DIR")]
+    found: list[Path] = []
+    pending = [base]
+    while pending:
+        folder = pending.pop()
+        subfolders = []
+        for entry in _listdir_sorted(folder):
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir():
+                subfolders.append(Path(entry.path))
+            elif entry.name.endswith(".yaml") and entry.name != DEFAULTS_FILE:
+                found.append(Path(entry.path))
+        pending.extend(reversed(subfolders))
+    return sorted(found, key=lambda p: p.relative_to(base).parts), []
+
+
+class _Loader:
+    """Loads each file once, however many clusters inherit it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.problems: list[Problem] = []
+        self._cache: dict[Path, Layer | None] = {}
+
+    def rel(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def layer(self, path: Path) -> Layer | None:
+        if path not in self._cache:
+            self._cache[path] = self._read(path)
+        return self._cache[path]
+
+    def _read(self, path: Path) -> Layer | None:
+        rel = self.rel(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            self.problems.append(Problem(Location(rel, 1, 1), "encoding",
+                                         f"not UTF-8 text ({exc.reason})"))
+            return None
+        try:
+            doc, positions = load_positioned(text, rel)
+        except FleetError as exc:
+            self.problems.extend(exc.problems)
+            return None
+        if doc is None:
+            return {}, {}
+        if not isinstance(doc, dict):
+            self.problems.append(Problem(Location(rel, 1, 1), "not-a-mapping",
+                                         "an inventory file must be a mapping of keys to values",
+                                         "start the file with keys such as 'managementCluster:'"))
+            return None
+        return doc, _origins(positions)
+
+    def defaults_chain(self, cluster_file: Path) -> list[Path]:
+        base = self.root / CLUSTERS_DIR
+        folders = [base, *[base.joinpath(*cluster_file.parent.relative_to(base).parts[:i + 1])
+                           for i in range(len(cluster_file.parent.relative_to(base).parts))]]
+        return [f / DEFAULTS_FILE for f in folders if (f / DEFAULTS_FILE).is_file()]
+
+
+def load_inventory(root: Path) -> Inventory:
+    """Read and merge every cluster under ``root``; raise FleetError with all problems found."""
+    root = root.resolve()
+    files, problems = discover(root)
+    loader = _Loader(root)
+    clusters = []
+    for file in files:
+        layers = [loader.layer(p) for p in [*loader.defaults_chain(file), file]]
+        if any(layer is None for layer in layers):
+            continue
+        data, origins = merge_layers(layer for layer in layers if layer is not None)
+        clusters.append(ClusterInventory(loader.rel(file), data, origins))
+    problems.extend(loader.problems)
+    if problems:
+        raise FleetError(problems)
+    return Inventory(root, tuple(clusters))

@@ -1,0 +1,50 @@
+"""Small address helpers on top of stdlib ``ipaddress`` shared by the model and the checks."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Literal
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+Family = Literal["ipv4", "ipv6"]
+
+_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+_HOST_LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+
+
+def family_of(value: IPAddress | IPNetwork) -> Family:
+    return "ipv4" if value.version == 4 else "ipv6"
+
+
+def parse_ip(text: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def parse_cidr(text: str) -> IPNetwork:
+    """A network in CIDR form with no host bits set; raises ValueError with a readable reason."""
+    if "/" not in text:
+        raise ValueError(f"'{text}' is not in CIDR form (address/prefix)")
+    return ipaddress.ip_network(text, strict=True)
+
+
+def is_fqdn(text: str) -> bool:
+    """A DNS name (RFC 1123 labels) whose last label is not numeric, so '10.0.0.300' is not one.
+
+    >>> [is_fqdn(s) for s in ("api.example.com", "api", "10.0.0.300", "-x.example.com")]
+    [True, True, False, False]
+    """
+    name = text[:-1] if text.endswith(".") else text
+    labels = name.split(".")
+    if not name or len(name) > 253 or labels[-1].isdigit():
+        return False
+    return all(_HOST_LABEL.match(label) for label in labels)
+
+
+def is_dns_label(text: str) -> bool:
+    """A Kubernetes name of the DNS-1123 label kind (lower case, digits, '-', at most 63)."""
+    return bool(_LABEL.match(text))

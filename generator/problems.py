@@ -1,0 +1,86 @@
+"""Problems are values: a location, a stable code, a message and an optional hint.
+
+Every stage collects problems instead of raising on the first one, so a run reports all of them
+at once. ``FleetError`` carries a batch of problems out of a stage; the CLI turns it into exit 2.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Iterable, Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A place in a file; ``line`` and ``col`` are 1-based, 0 when unknown."""
+
+    path: str
+    line: int = 0
+    col: int = 0
+
+    def __str__(self) -> str:
+        if self.line:
+            return f"{self.path}:{self.line}:{self.col or 1}"
+        return self.path
+
+
+@dataclass(frozen=True)
+class Problem:
+    location: Location
+    code: str
+    message: str
+    hint: str = ""
+    severity: Severity = "error"
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        loc = self.location
+        return (loc.path, loc.line, loc.col, self.code, self.message)
+
+    def text(self) -> str:
+        first = f"{self.location}: {self.severity}[{self.code}]: {self.message}"
+        return f"{first}\n  hint: {self.hint}" if self.hint else first
+
+    def as_dict(self) -> dict[str, object]:
+        loc = asdict(self.location)
+        return {**loc, "code": self.code, "severity": self.severity,
+                "message": self.message, "hint": self.hint}
+
+    def github(self) -> str:
+        loc = self.location
+        level = "error" if self.severity == "error" else "warning"
+        message = f"{self.message} (hint: {self.hint})" if self.hint else self.message
+        return (f"::{level} file={loc.path},line={loc.line or 1},col={loc.col or 1},"
+                f"title={self.code}::{_gh_escape(message)}")
+
+
+def _gh_escape(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+class FleetError(Exception):
+    """Raised by a stage with every problem it found; at least one of them is an error."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = sorted(problems, key=Problem.sort_key)
+        super().__init__("\n".join(p.text() for p in self.problems))
+
+
+def has_errors(problems: Iterable[Problem]) -> bool:
+    return any(p.severity == "error" for p in problems)
+
+
+def raise_if_errors(problems: list[Problem]) -> None:
+    if has_errors(problems):
+        raise FleetError(problems)
+
+
+def format_problems(problems: Iterable[Problem], fmt: str) -> str:
+    ordered = sorted(problems, key=Problem.sort_key)
+    if fmt == "json":
+        return json.dumps([p.as_dict() for p in ordered], indent=2)
+    if fmt == "github":
+        return "\n".join(p.github() for p in ordered)
+    return "\n".join(p.text() for p in ordered)

@@ -1,0 +1,172 @@
+"""Turn one merged inventory into a ``ClusterSpec``, or into located problems.
+
+pydantic reports errors by path; the inventory knows where each path was written, so every
+problem points at the file, line and column a person has to edit, with a hint where one is known.
+"""
+
+from __future__ import annotations
+
+import difflib
+from functools import cache
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from generator.inventory import ClusterInventory
+from generator.model import ClusterSpec
+from generator.problems import Problem
+from generator.yamlio import Path_
+
+_TYPE_NAMES = {
+    "string_type": "text", "int_type": "a whole number", "int_from_float": "a whole number",
+    "bool_type": "true or false", "list_type": "a list", "dict_type": "a mapping",
+    "model_type": "a mapping", "model_attributes_type": "a mapping", "float_type": "a number",
+}
+
+
+def to_spec(inv: ClusterInventory) -> tuple[ClusterSpec | None, list[Problem]]:
+    data = {"name": inv.stem, **inv.data}
+    try:
+        return ClusterSpec.model_validate(data), []
+    except ValidationError as exc:
+        problems = {_problem(inv, data, err) for err in exc.errors(include_url=False)}
+        return None, sorted(problems, key=Problem.sort_key)
+
+
+def _problem(inv: ClusterInventory, data: dict[str, Any], err: ErrorDetails) -> Problem:
+    kind = err["type"]
+    loc = err["loc"]
+    # For an unknown key pydantic's loc ends in that key, which is present in the data.
+    path, tail = _data_path(data, loc[:-1]) if kind == "extra_forbidden" else _data_path(data, loc)
+    if kind == "extra_forbidden":
+        tail = loc[-1:]
+    where = _describe(path)
+    if kind == "extra_forbidden":
+        key = str(tail[0]) if tail else "?"
+        return Problem(inv.locate((*path, key), key=True), "unknown-key",
+                       f"unknown key '{key}'{where}", _did_you_mean(key, allowed_keys(path)))
+    if kind == "missing":
+        key = str(tail[0]) if tail else "?"
+        return Problem(inv.locate(path, key=True), "missing-key",
+                       f"missing required key '{key}'{where}",
+                       f"add '{key}:' here or in a _defaults.yaml above this file")
+    value = _get(data, path)
+    location = inv.locate(path)
+    if kind in _TYPE_NAMES:
+        return Problem(location, "wrong-type",
+                       f"{_name(path)} must be {_TYPE_NAMES[kind]}, not {_show(value)}",
+                       _type_hint(kind, value))
+    if kind == "literal_error":
+        expected = err.get("ctx", {}).get("expected", "")
+        options = [o.strip().strip("'") for o in str(expected).replace(" or ", ",").split(",")]
+        hint = _did_you_mean(str(value), options) or f"use one of: {', '.join(o for o in options if o)}"
+        return Problem(location, "invalid-value", f"{_name(path)}: {_show(value)} is not allowed",
+                       hint)
+    message = err["msg"].removeprefix("Value error, ")
+    return Problem(location, "invalid-value", f"{_name(path)}: {message}")
+
+
+def _data_path(data: Any, loc: tuple[int | str, ...]) -> tuple[Path_, Path_]:
+    """Split pydantic's loc into the part that exists in the data and the rest.
+
+    pydantic puts union member tags ('str', 'IPPool', ...) into locs; they are not keys in the
+    data, so they are skipped while walking.
+    """
+    path: list[str | int] = []
+    node = data
+    for index, part in enumerate(loc):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+            path.append(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+            path.append(part)
+        elif isinstance(node, dict) and index == len(loc) - 1:
+            return tuple(path), (part,)
+    return tuple(path), ()
+
+
+def _get(data: Any, path: Path_) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def _name(path: Path_) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "the cluster"
+
+
+def _describe(path: Path_) -> str:
+    return f" in {_name(path)}" if path else ""
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"'{value}'"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "nothing" if value is None else repr(value)
+
+
+def _type_hint(kind: str, value: Any) -> str:
+    if kind == "string_type" and isinstance(value, (int, float, bool)):
+        return "YAML read this as a number or boolean; put it in quotes to keep it as text"
+    if kind in ("int_type", "bool_type") and isinstance(value, str):
+        return "write it without quotes"
+    return ""
+
+
+def _did_you_mean(word: str, options: list[str]) -> str:
+    match = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    return f"did you mean '{match[0]}'?" if match else ""
+
+
+@cache
+def _schema() -> dict[str, Any]:
+    return ClusterSpec.model_json_schema(by_alias=True)
+
+
+def allowed_keys(path: Path_) -> list[str]:
+    """The keys the model accepts at ``path`` (for did-you-mean hints)."""
+    schema = _schema()
+    nodes = [schema]
+    for part in path:
+        nodes = [child for node in nodes for child in _children(schema, node, part)]
+    return sorted({key for node in nodes for key in _properties(schema, node)})
+
+
+def _properties(root: dict[str, Any], node: dict[str, Any]) -> list[str]:
+    node = _expand(root, node)
+    members = node.get("anyOf", []) + node.get("oneOf", [])
+    if members:
+        return [key for member in members for key in _properties(root, member)]
+    return list(node.get("properties", {}))
+
+
+def _expand(root: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" in node:
+        return _expand(root, root["$defs"][node["$ref"].split("/")[-1]])
+    return node
+
+
+def _children(root: dict[str, Any], node: dict[str, Any], part: str | int) -> list[dict[str, Any]]:
+    node = _expand(root, node)
+    members = node.get("anyOf", []) + node.get("oneOf", [])
+    if members:
+        return [c for member in members for c in _children(root, member, part)]
+    if isinstance(part, int):
+        return [node["items"]] if "items" in node else []
+    if part in node.get("properties", {}):
+        return [node["properties"][part]]
+    extra = node.get("additionalProperties")
+    return [extra] if isinstance(extra, dict) else []

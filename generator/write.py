@@ -1,0 +1,195 @@
+"""Stage 6: compare the wanted files with ``rendered/`` and write only what changed, safely.
+
+fleetgen owns exactly the files listed in ``rendered/.fleetgen-manifest.json`` with the SHA-256 it
+last wrote. That is how it knows that a file was edited by hand (its bytes no longer match), that a
+file it never wrote stands in the way, or that a cluster was removed and its files may go. Each
+file is replaced atomically (a temporary file in the same folder, then ``os.replace``), under a
+lock, and only when its bytes change, so an up-to-date tree keeps every mtime.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from generator.problems import FleetError, Location, Problem
+
+RENDERED_DIR = "rendered"
+MANIFEST = ".fleetgen-manifest.json"
+LOCK = ".fleetgen.lock"
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class WritePlan:
+    """What a render would do to ``rendered/``; empty ``writes``/``deletes`` means up to date."""
+
+    base: Path
+    writes: dict[str, bytes] = field(default_factory=dict)
+    creates: set[str] = field(default_factory=set)
+    deletes: list[str] = field(default_factory=list)
+    conflicts: list[Problem] = field(default_factory=list)
+    manifest: dict[str, str] = field(default_factory=dict)
+    manifest_changed: bool = False
+
+    @property
+    def stale(self) -> bool:
+        return bool(self.writes or self.deletes or self.manifest_changed)
+
+    def summary(self) -> list[str]:
+        lines = [f"{'create' if p in self.creates else 'update'} {RENDERED_DIR}/{p}"
+                 for p in sorted(self.writes)]
+        lines += [f"delete {RENDERED_DIR}/{p}" for p in self.deletes]
+        if self.manifest_changed and not lines:
+            lines.append(f"update {RENDERED_DIR}/{MANIFEST}")
+        return lines
+
+
+def read_manifest(base: Path) -> dict[str, str]:
+    path = base / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise FleetError([Problem(Location(f"{RENDERED_DIR}/{MANIFEST}"), "manifest",
+                                  f"the ownership manifest is not valid JSON ({exc})",
+                                  "restore it from git (git checkout -- rendered/)")]) from None
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
+        raise FleetError([Problem(Location(f"{RENDERED_DIR}/{MANIFEST}"), "manifest",
+                                  "the ownership manifest has an unexpected shape",
+                                  "restore it from git (git checkout -- rendered/)")])
+    return {str(k): v for k, v in files.items()}
+
+
+def manifest_bytes(manifest: dict[str, str]) -> bytes:
+    body = {"generator": "fleetgen", "version": 1, "files": dict(sorted(manifest.items()))}
+    return (json.dumps(body, indent=2) + "\n").encode("utf-8")
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        return b""
+
+
+def plan_writes(base: Path, wanted: dict[str, bytes], *, scope: set[str] | None = None,
+                force: bool = False) -> WritePlan:
+    """Compare ``wanted`` (path below ``base`` → bytes) with what is on disk.
+
+    ``scope``: with ``--select``, only owned files under these folders may be deleted.
+    """
+    old = read_manifest(base)
+    plan = WritePlan(base)
+    for path, data in wanted.items():
+        current = _read(base / path)
+        if current == data:
+            continue
+        if current is not None and not force:
+            conflict = _conflict(path, current, old)
+            if conflict is not None:
+                plan.conflicts.append(conflict)
+                continue
+        plan.writes[path] = data
+        if current is None:
+            plan.creates.add(path)
+    for path in sorted(set(old) - set(wanted)):
+        if scope is not None and not any(path.startswith(prefix + "/") for prefix in scope):
+            continue
+        current = _read(base / path)
+        if current is None:
+            continue
+        if digest(current) != old[path] and not force:
+            plan.conflicts.append(Problem(
+                Location(f"{RENDERED_DIR}/{path}"), "hand-edited",
+                "this generated file was edited by hand and its cluster is gone",
+                "move your edit into the inventory or an overlay, or pass --force to delete it"))
+            continue
+        plan.deletes.append(path)
+    kept = {p: h for p, h in old.items() if p not in wanted and p not in plan.deletes}
+    plan.manifest = {**kept, **{p: digest(d) for p, d in wanted.items()}}
+    plan.manifest_changed = manifest_bytes(plan.manifest) != _read(base / MANIFEST)
+    return plan
+
+
+def _conflict(path: str, current: bytes, old: dict[str, str]) -> Problem | None:
+    where = Location(f"{RENDERED_DIR}/{path}")
+    if path not in old:
+        return Problem(where, "not-owned", "a file fleetgen did not write is in the way",
+                       "move it elsewhere, or pass --force to let fleetgen own it")
+    if digest(current) != old[path]:
+        return Problem(where, "hand-edited", "this generated file was edited by hand",
+                       "move your edit into the inventory or an overlay, or pass --force")
+    return None
+
+
+@contextmanager
+def locked(base: Path) -> Iterator[None]:
+    """One writer at a time: a second concurrent render fails instead of interleaving."""
+    base.mkdir(parents=True, exist_ok=True)
+    lock = base / LOCK
+    try:
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        raise FleetError([Problem(Location(f"{RENDERED_DIR}/{LOCK}"), "locked",
+                                  "another fleetgen render is writing rendered/",
+                                  f"if none is running, delete {RENDERED_DIR}/{LOCK}")]) from None
+    try:
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def apply(plan: WritePlan) -> None:
+    """Carry out a conflict-free plan; the manifest is written last."""
+    assert not plan.conflicts, "apply() needs a plan without conflicts"
+    with locked(plan.base):
+        for path, data in sorted(plan.writes.items()):
+            atomic_write(plan.base / path, data)
+        for path in plan.deletes:
+            (plan.base / path).unlink(missing_ok=True)
+            _prune_empty(plan.base, (plan.base / path).parent)
+        if plan.manifest_changed:
+            atomic_write(plan.base / MANIFEST, manifest_bytes(plan.manifest))
+
+
+def _prune_empty(base: Path, folder: Path) -> None:
+    while folder != base and base in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError as exc:
+            if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                return
+            raise
+        folder = folder.parent

@@ -1,0 +1,1 @@
+"""The built-in Jinja2 templates; installed as ``generator.templates`` (see pyproject.toml)."""
