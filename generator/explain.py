@@ -44,7 +44,7 @@ def dotted(path: Path_) -> str:
 
 def explain(cluster: Cluster, field: str | None = None) -> list[tuple[str, str, str]]:
     """(field, value as JSON, source) rows; source is ``file:line:col`` or ``default``."""
-    effective = cluster.spec.model_dump(by_alias=True, mode="json", exclude_none=True)
+    effective = cluster.spec.effective()
     rows = []
     for path, value in _leaves(effective, ()):
         name = dotted(path)

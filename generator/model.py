@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from functools import cached_property
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
 from pydantic.alias_generators import to_camel
@@ -351,6 +351,17 @@ class ClusterSpec(Model):
     @property
     def windows_workers(self) -> bool:
         return any(md.class_.endswith("windows") for md in self.machine_deployments)
+
+    def effective(self) -> dict[str, Any]:
+        """The cluster as JSON-like data with every plan and family default filled in."""
+        data: dict[str, Any] = self.model_dump(by_alias=True, mode="json", exclude_none=True)
+        data["kubernetes"]["class"] = self.cluster_class
+        data["controlPlane"]["replicas"] = self.control_plane_replicas
+        data["workers"] = [md.model_dump(by_alias=True, mode="json", exclude_none=True)
+                           for md in self.machine_deployments]
+        data["network"]["pods"] = self.network.pod_cidrs
+        data["network"]["services"] = self.network.service_cidrs
+        return data
 
     def pools_in_scope(self) -> dict[str, IPPool]:
         """Pools this cluster can see: the declared ones plus its inline pool."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from generator.emit import emit
 from generator.fleet import Cluster, Fleet
@@ -43,9 +43,15 @@ def wanted_files(root: Path, fleet: Fleet, selected: set[tuple[str, str, str]] |
     """The bytes of every file render would produce below ``rendered/``."""
     outputs = layout(fleet)
     object_paths = [o.path for o in outputs if o.kubernetes]
-    if selected is not None:
-        outputs = [o for o in outputs if o.clusters & selected]
-    return emit(render_outputs(outputs, root), object_paths)
+    if selected is None:
+        return emit(render_outputs(outputs, root), object_paths)
+    outputs = [o for o in outputs if o.clusters & selected]
+    # A partial render updates the selected clusters' folders and the kustomizations above them
+    # (which list the whole fleet); other clusters' folders are left as they are.
+    folders = {PurePosixPath(o.path).parent for o in outputs}
+    keep = folders | {parent for folder in folders for parent in folder.parents}
+    wanted = emit(render_outputs(outputs, root), object_paths)
+    return {path: data for path, data in wanted.items() if PurePosixPath(path).parent in keep}
 
 
 @dataclass(frozen=True)

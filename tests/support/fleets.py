@@ -1,0 +1,43 @@
+"""Build small fleet repositories in tmp dirs from dicts of file texts."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+VSPHERE_DEFAULTS = """\
+managementCluster: mgmt-a
+infrastructure: vsphere
+namespace: dev
+kubernetes:
+  version: v1.27.5+vmware.1-tkg.1
+vsphere:
+  server: vc.example.com
+  datacenter: /dc0
+  datastore: /dc0/datastore/ds1
+  folder: /dc0/vm/tkg
+  resourcePool: /dc0/host/c1/Resources/tkg
+  network: /dc0/network/nodes
+"""
+
+
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    """Write ``files`` (relative path → text, dedented) below ``root``; returns ``root``."""
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return root
+
+
+def small_fleet(root: Path, **clusters: str) -> Path:
+    """A fleet with the vSphere defaults above and the given cluster files (name → text)."""
+    files = {"clusters/_defaults.yaml": VSPHERE_DEFAULTS}
+    files.update({f"clusters/dev/{name}.yaml": text for name, text in clusters.items()})
+    return write_tree(root, files)
+
+
+def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file below ``root`` with its bytes and mtime (ns), to prove nothing changed."""
+    return {p.relative_to(root).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted(root.rglob("*")) if p.is_file()}
