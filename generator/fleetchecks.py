@@ -23,6 +23,7 @@ from generator.yamlio import Path_
 Rule = Callable[[Cluster], Iterator[Problem]]
 
 MAX_SERVICE_HOST_BITS = 20
+INFRA_NAMES = {"vsphere": "vSphere", "aws": "AWS", "azure": "Azure"}
 DUAL_STACK_FLAG = {"ipv4,ipv6": "dual-stack-ipv4-primary", "ipv6,ipv4": "dual-stack-ipv6-primary"}
 
 
@@ -34,11 +35,12 @@ def infrastructure_block(c: Cluster) -> Iterator[Problem]:
         given = getattr(spec, infra) is not None
         if infra == spec.infrastructure and not given:
             yield c.problem(("infrastructure",), "missing-key",
-                            f"a {infra} cluster needs a '{infra}:' section",
+                            f"{INFRA_NAMES[infra]} clusters need a '{infra}:' section",
                             f"add '{infra}:' with its settings here or in a _defaults.yaml")
         elif infra != spec.infrastructure and given:
             yield c.problem((infra,), "wrong-infrastructure",
-                            f"'{infra}:' does not apply to a {spec.infrastructure} cluster",
+                            f"'{infra}:' does not apply to {INFRA_NAMES[spec.infrastructure]} "
+                            "clusters",
                             f"remove it, or set 'infrastructure: {infra}'", key=True)
 
 
@@ -48,8 +50,8 @@ def control_plane_endpoint(c: Cluster) -> Iterator[Problem]:
     if spec.infrastructure != "vsphere":
         if cp.endpoint is not None:
             yield c.problem(path, "endpoint-not-allowed",
-                            f"a {spec.infrastructure} cluster gets its endpoint from a cloud load "
-                            "balancer", "remove controlPlane.endpoint", key=True)
+                            f"{INFRA_NAMES[spec.infrastructure]} clusters get their endpoint from a "
+                            "cloud load balancer", "remove controlPlane.endpoint", key=True)
         if cp.endpoint_provider != "kube-vip" and "endpointProvider" in _given(c, ("controlPlane",)):
             yield c.problem(("controlPlane", "endpointProvider"), "endpoint-not-allowed",
                             "endpointProvider applies to vSphere clusters only")
@@ -80,11 +82,12 @@ def cluster_cidrs(c: Cluster) -> Iterator[Problem]:
         found = [cidr_family(x) for x in cidrs]
         if len(families) == 2 and found != families:
             yield c.problem(path, "family-mismatch",
-                            f"a {net.ip_family} cluster needs exactly two {key} CIDRs, "
+                            f"ipFamily {net.ip_family} needs exactly two {key} CIDRs, "
                             f"{families[0]} first, then {families[1]}")
         elif len(families) == 1 and set(found) != set(families):
             yield c.problem(path, "family-mismatch",
-                            f"every {key} CIDR of a {net.ip_family} cluster must be {families[0]}")
+                            f"with ipFamily {net.ip_family} every {key} CIDR must be "
+                            f"{families[0]}")
         elif len(cidrs) > 2:
             yield c.problem(path, "too-many-cidrs", f"at most two {key} CIDRs are allowed")
     for index, network in enumerate(networks(net.service_cidrs)):
@@ -160,8 +163,9 @@ def machine_fields(c: Cluster) -> Iterator[Problem]:
         for key in sorted(machine.model_dump(by_alias=True, exclude_none=True) if machine else {}):
             if key not in allowed:
                 yield c.problem((*path, key), "wrong-infrastructure",
-                                f"'{key}' is not a {infra} machine setting",
-                                f"{infra} machines take: {', '.join(allowed)}", key=True)
+                                f"'{key}' is not a machine setting on {INFRA_NAMES[infra]}",
+                                f"{INFRA_NAMES[infra]} machines take: {', '.join(allowed)}",
+                                key=True)
 
 
 def plan_sizes(c: Cluster) -> Iterator[Problem]:
@@ -232,7 +236,7 @@ def feature_flags(c: Cluster) -> Iterator[Problem]:
     given = c.spec.features.get("cluster", {}).get(flag)
     if given == "false":
         yield c.problem(("features", "cluster", flag), "flag-conflict",
-                        f"a {c.spec.network.ip_family} cluster needs cluster.{flag} \"true\"",
+                        f"ipFamily {c.spec.network.ip_family} needs cluster.{flag} \"true\"",
                         "remove the flag: fleetgen sets it for dual-stack clusters")
 
 
