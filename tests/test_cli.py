@@ -1,0 +1,95 @@
+"""The command line as people meet it: schema, explain, help, and the exit codes of product.md."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from ruamel.yaml import YAML
+
+import generator.pipeline
+from support.cli import fleetgen
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_schema_is_valid_json_schema_and_accepts_every_example_file() -> None:
+    result = fleetgen(None, "schema")
+    assert result.exit_code == 0
+    schema = json.loads(result.stdout)
+    validator = jsonschema.Draft202012Validator(schema)
+    validator.check_schema(schema)
+    files = sorted((REPO / "clusters").rglob("*.yaml"))
+    assert len(files) > 10
+    for path in files:
+        doc = YAML(typ="safe").load(path.read_text()) or {}
+        assert list(validator.iter_errors(doc)) == [], path
+
+
+def test_schema_rejects_unknown_keys_and_wrong_types() -> None:
+    schema = json.loads(fleetgen(None, "schema").stdout)
+    validator = jsonschema.Draft202012Validator(schema)
+    assert not validator.is_valid({"controlPlane": {"replica": 3}})
+    assert not validator.is_valid({"os": {"version": 1.1}})
+    assert validator.is_valid({"controlPlane": {"replicas": 3}})
+
+
+def test_explain_shows_value_and_origin() -> None:
+    result = fleetgen(REPO, "explain", "payments", "network.nameservers")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        'network.nameservers.controlPlane  ["10.10.10.10", "10.10.10.11"]  '
+        "(clusters/site-a/prod/payments.yaml:11:19)",
+        'network.nameservers.worker        ["10.10.10.10", "10.10.10.11"]  '
+        "(clusters/site-a/prod/payments.yaml:12:13)",
+    ]
+
+
+def test_explain_tells_inherited_and_default_values_apart() -> None:
+    lines = fleetgen(REPO, "explain", "mgmt-site-a/dev/web").stdout.splitlines()
+    by_field = {line.split()[0]: line for line in lines}
+    assert by_field["managementCluster"].endswith("(clusters/site-a/_defaults.yaml:2:20)")
+    assert by_field["network.pods"].endswith('["100.96.0.0/11"]  (default)')
+    assert by_field["name"].endswith("(file name)")
+
+
+def test_explain_ambiguous_and_unknown_names_exit_2() -> None:
+    ambiguous = fleetgen(REPO, "explain", "sandbox")
+    assert ambiguous.exit_code == 2
+    assert "error[ambiguous-cluster]" in ambiguous.stderr
+    assert fleetgen(REPO, "explain", "nope").exit_code == 2
+    assert "error[unknown-field]" in fleetgen(REPO, "explain", "payments", "nope").stderr
+
+
+def test_unexpected_error_exits_3_without_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(generator.pipeline, "render", boom)
+    result = fleetgen(REPO, "render", "--check")
+    assert result.exit_code == 3
+    assert "An unexpected error has occurred: RuntimeError: disk on fire" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(generator.pipeline, "load_fleet", interrupted)
+    assert fleetgen(REPO, "validate").exit_code == 130
+
+
+@pytest.mark.parametrize("command", ["render", "validate", "explain", "schema"])
+def test_every_command_help_has_an_example(command: str) -> None:
+    result = fleetgen(None, command, "--help")
+    assert result.exit_code == 0
+    assert "Example: fleetgen " + command in result.stdout
+
+
+def test_validate_example_fleet() -> None:
+    result = fleetgen(REPO, "validate")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == "13 clusters, 2 node pools: valid"
