@@ -140,7 +140,11 @@ def schema() -> None:
 
     Example: fleetgen schema > inventory.schema.json
     """
-    run(lambda: (_out(json.dumps(inventory_schema(), indent=2, sort_keys=True)), EXIT_OK)[1])
+    def body() -> int:
+        _out(json.dumps(inventory_schema(), indent=2, sort_keys=True))
+        return EXIT_OK
+
+    run(body)
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 from collections import defaultdict
+from pathlib import Path
 from typing import Callable, Iterator
 
 from generator.fleet import Cluster, Fleet, PoolUse, build_specs
@@ -192,7 +193,7 @@ def aws_cidrs(c: Cluster) -> Iterator[Problem]:
     seen: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, Path_]] = []
     for index in range(len(aws.subnets)):
         for side in ("private", "public"):
-            text = aws.subnet_cidr(index, side)  # type: ignore[arg-type]
+            text = aws.subnet_cidr(index, side)
             if text is None:
                 continue
             cidr, path = ipaddress.ip_network(text), ("aws", "subnets", index, side)
@@ -346,7 +347,20 @@ def pool_rules(pool: PoolUse) -> Iterator[Problem]:
                             f"{u.spec.network.ip_family}")
 
 
+def overlays_exist(clusters: list[Cluster], root: Path) -> Iterator[Problem]:
+    available = sorted(p.name for p in (root / OVERLAYS_DIR).glob("*") if p.is_dir())
+    for c in clusters:
+        for index, name in enumerate(c.spec.overlays):
+            if name not in available:
+                match = difflib.get_close_matches(name, available, n=1)
+                yield c.problem(("overlays", index), "unknown-overlay",
+                                f"no overlay '{name}' in {OVERLAYS_DIR}/",
+                                f"did you mean '{match[0]}'?" if match else
+                                f"create {OVERLAYS_DIR}/{name}/ or remove it from the list")
+
+
 FLEET_RULES = (unique_clusters, unique_endpoints)
+OVERLAYS_DIR = "overlays"
 
 
 def check_fleet(inventory: Inventory) -> Fleet:
@@ -354,6 +368,7 @@ def check_fleet(inventory: Inventory) -> Fleet:
     clusters = build_specs(inventory)
     problems = [p for c in clusters for rule in CLUSTER_RULES for p in rule(c)]
     problems += [p for rule in FLEET_RULES for p in rule(clusters)]
+    problems += overlays_exist(clusters, inventory.root)
     pools, found = resolve_pools(clusters)
     problems += found
     problems += [p for pool in pools for p in pool_rules(pool)]

@@ -236,7 +236,7 @@ class AWS(Model):
     subnets: list[AWSSubnet] = Field(min_length=1, max_length=3)
     bastion: bool = True
 
-    def subnet_cidr(self, index: int, side: Literal["private", "public"]) -> str | None:
+    def subnet_cidr(self, index: int, side: str) -> str | None:
         """The subnet's CIDR, the TKG default for its index when neither CIDR nor id is set."""
         ref: AWSRef = getattr(self.subnets[index], side)
         if ref.cidr or ref.id:

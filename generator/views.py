@@ -22,7 +22,7 @@ AWS_MACHINE = {"controlPlane": {"instanceType": "t3.large", "rootVolumeGiB": 80}
                "worker": {"instanceType": "m5.large", "rootVolumeGiB": 80}}
 AZURE_MACHINE = {"controlPlane": {"vmSize": "Standard_D2s_v3", "osDiskGiB": 128},
                  "worker": {"vmSize": "Standard_D2s_v3", "osDiskGiB": 128}}
-DEFAULT_MACHINE = {"vsphere": VSPHERE_MACHINE, "aws": AWS_MACHINE, "azure": AZURE_MACHINE}
+DEFAULT_MACHINE: dict[str, dict[str, dict[str, Any]]] = {"vsphere": VSPHERE_MACHINE, "aws": AWS_MACHINE, "azure": AZURE_MACHINE}
 
 
 def compact(value: Any) -> Any:
@@ -123,7 +123,7 @@ def _pool_ref(spec: ClusterSpec) -> dict[str, str] | None:
 
 def _aws(aws: AWS) -> dict[str, Any]:
     subnets = [{"az": subnet.az, **{side: {"id": getattr(subnet, side).id,
-                                            "cidr": aws.subnet_cidr(index, side)}  # type: ignore[arg-type]
+                                            "cidr": aws.subnet_cidr(index, side)}
                                      for side in ("private", "public")}}
                for index, subnet in enumerate(aws.subnets)]
     vpc = {"existingID": aws.vpc.existing_id, "cidr": aws.vpc_cidr}

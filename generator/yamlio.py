@@ -167,8 +167,7 @@ def _dumper() -> YAML:
     yaml.default_flow_style = False
     yaml.width = 1 << 30  # never fold long lines
     yaml.allow_unicode = True
-    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
-    yaml.line_break = "\n"
+    yaml.line_break = "\n"  # type: ignore[assignment]
     return yaml
 
 

@@ -185,3 +185,14 @@ def test_pool_entry_that_does_not_parse(tmp_path: Path) -> None:
     assert problems(tmp_path) == [
         "clusters/dev/web.yaml:3:62: pool-address: pool 'web-pool': range '10.0.0.9-10.0.0.3' "
         "ends before it starts"]
+
+
+def test_overlay_must_exist(tmp_path: Path) -> None:
+    small_fleet(tmp_path, web=EP + "overlays: [prod-sizing]\n")
+    (tmp_path / "overlays" / "prod-sizes").mkdir(parents=True)
+    with pytest.raises(FleetError) as info:
+        load_fleet(tmp_path)
+    (problem,) = info.value.problems
+    assert (str(problem.location), problem.code, problem.message, problem.hint) == (
+        "clusters/dev/web.yaml:2:12", "unknown-overlay", "no overlay 'prod-sizing' in overlays/",
+        "did you mean 'prod-sizes'?")
