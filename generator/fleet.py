@@ -42,6 +42,16 @@ class PoolUse:
     spec: IPPool
     declared_at: Location
     users: list[Cluster] = field(default_factory=list)
+    path: Path_ = ()  # where the first user's inventory declares the pool
+
+    def locate(self, *keys: str | int, key: bool = False) -> Location:
+        """A location inside the pool's declaration (``locate("gateway")``)."""
+        return self.users[0].inventory.locate((*self.path, *keys), key=key)
+
+    def problem(self, keys: tuple[str | int, ...], code: str, message: str, hint: str = "", *,
+                severity: str = "error") -> Problem:
+        return Problem(self.locate(*keys, key=not keys), code, message, hint,
+                       "warning" if severity == "warning" else "error")
 
     @property
     def kind(self) -> str:

@@ -15,7 +15,7 @@ from typing import Callable, Iterator
 
 from generator.fleet import Cluster, Fleet, PoolUse, build_specs
 from generator.inventory import Inventory
-from generator.ipam import AddressSet
+from generator.ipamrules import check_pools
 from generator.model import MACHINE_FIELDS, IPPool, Machine, cidr_family, networks
 from generator.netaddr import family_of, parse_ip
 from generator.problems import Problem, raise_if_errors
@@ -306,9 +306,11 @@ def resolve_pools(clusters: list[Cluster]) -> tuple[list[PoolUse], list[Problem]
                                       f"did you mean '{match[0]}'?" if match else
                                       "declare it under 'ipPools:' in this file or a _defaults.yaml"))
             continue
-        declared_at = c.inventory.locate(_pool_path(c, name), key=True)
+        path = _pool_path(c, name)
+        declared_at = c.inventory.locate(path, key=True)
         use = uses.setdefault((c.spec.management_cluster, name),
-                              PoolUse(name, c.spec.management_cluster, pools[name], declared_at))
+                              PoolUse(name, c.spec.management_cluster, pools[name], declared_at,
+                                      path=path))
         if use.spec != pools[name] or use.declared_at != declared_at:
             problems.append(c.problem(_pool_path(c, name), "pool-conflict",
                                       f"pool '{name}' on '{use.management_cluster}' is declared "
@@ -317,34 +319,6 @@ def resolve_pools(clusters: list[Cluster]) -> tuple[list[PoolUse], list[Problem]
             continue
         use.users.append(c)
     return sorted(uses.values(), key=lambda u: (u.management_cluster, u.name)), problems
-
-
-def pool_rules(pool: PoolUse) -> Iterator[Problem]:
-    user = pool.users[0]
-    path = _pool_path(user, pool.name)
-    namespaces = sorted({u.spec.namespace for u in pool.users})
-    if pool.kind == "InClusterIPPool" and len(namespaces) > 1:
-        yield user.problem(path, "pool-namespace",
-                           f"InClusterIPPool '{pool.name}' serves only its own namespace, but "
-                           f"clusters in {', '.join(namespaces)} use it",
-                           "use kind: GlobalInClusterIPPool to share a pool across namespaces",
-                           key=True)
-    try:
-        addresses = AddressSet.parse(pool.spec.addresses)
-    except ValueError as exc:
-        yield user.problem((*path, "addresses"), "pool-address", f"pool '{pool.name}': {exc}")
-        return
-    families = addresses.families | ({family_of(g)} if (g := parse_ip(pool.spec.gateway or "")) else set())
-    if len(families) > 1:
-        yield user.problem(path, "pool-family", f"pool '{pool.name}' mixes IPv4 and IPv6", key=True)
-    elif "ipv4" in families and pool.spec.prefix > 32:
-        yield user.problem((*path, "prefix"), "pool-prefix",
-                           f"prefix {pool.spec.prefix} is too long for an IPv4 pool (at most 32)")
-    for u in pool.users:
-        if families and not families <= set(u.spec.network.families):
-            yield u.problem(("network", "nodes", "ipPool"), "family-mismatch",
-                            f"pool '{pool.name}' is {'/'.join(sorted(families))}, the cluster is "
-                            f"{u.spec.network.ip_family}")
 
 
 def overlays_exist(clusters: list[Cluster], root: Path) -> Iterator[Problem]:
@@ -371,7 +345,8 @@ def check_fleet(inventory: Inventory) -> Fleet:
     problems += overlays_exist(clusters, inventory.root)
     pools, found = resolve_pools(clusters)
     problems += found
-    problems += [p for pool in pools for p in pool_rules(pool)]
+    _parsed, found = check_pools(clusters, pools)
+    problems += found
     raise_if_errors(problems)
     warnings = tuple(p for p in problems if p.severity == "warning")
     return Fleet(tuple(sorted(clusters, key=lambda c: c.key)), tuple(pools), warnings)

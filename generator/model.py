@@ -87,10 +87,20 @@ class IPPool(Model):
     """A node IP pool (ipam.cluster.x-k8s.io/v1alpha2). Entries: an IP, ``a-b`` or a CIDR."""
 
     kind: PoolKind = "InClusterIPPool"
-    addresses: list[str] = Field(min_length=1)
-    prefix: int = Field(ge=0, le=128)
-    gateway: IP | None = None
+    addresses: list[str]
+    prefix: int
+    gateway: str | None = None
     excluded_addresses: list[str] | None = None
+    allocate_reserved_ip_addresses: bool = Field(default=False, alias="allocateReservedIPAddresses")
+    node_network: str | None = Field(default=None, description=(
+        "the node network (L2 segment) the pool is on; pools on one node network are checked "
+        "for overlap even across management clusters, and against its DHCP ranges"))
+
+
+class NodeNetworkSpec(Model):
+    """A node network shared by clusters: what else hands out addresses on it."""
+
+    dhcp_ranges: list[str] = Field(default_factory=list)
 
 
 # --- machines --------------------------------------------------------------------------------
@@ -305,6 +315,7 @@ class ClusterSpec(Model):
     aws: AWS | None = None
     azure: Azure | None = None
     ip_pools: dict[Name, IPPool] = Field(default_factory=dict)
+    node_networks: dict[str, NodeNetworkSpec] = Field(default_factory=dict)
     features: dict[Literal["cluster", "management-cluster", "global", "package"],
                    dict[str, FlagValue]] = Field(default_factory=dict)
     overlays: list[str] = Field(default_factory=list)

@@ -168,6 +168,8 @@ def _dumper() -> YAML:
     yaml.width = 1 << 30  # never fold long lines
     yaml.allow_unicode = True
     yaml.line_break = "\n"  # type: ignore[assignment]
+    # The safe dumper sorts mapping keys unless told not to; templates decide the order.
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
     return yaml
 
 

@@ -159,7 +159,7 @@ def test_node_ipam_is_vsphere_only(tmp_path: Path) -> None:
     write_tree(tmp_path, {"clusters/_defaults.yaml": AWS, "clusters/shop.yaml": """\
         aws: {subnets: [{az: eu-west-1a}]}
         network:
-          nodes: {ipPool: {gateway: 10.0.0.1, prefix: 24, addresses: [10.0.0.9]}}
+          nodes: {ipPool: {gateway: 10.0.0.1, prefix: 24, addresses: [10.0.0.9/29]}}
           nameservers: {controlPlane: [10.0.0.2], worker: [10.0.0.2]}
         """})
     assert problems(tmp_path) == [
@@ -169,8 +169,8 @@ def test_node_ipam_is_vsphere_only(tmp_path: Path) -> None:
 def test_same_pool_name_declared_twice_differently(tmp_path: Path) -> None:
     pool = "ipPools: {p: {gateway: 10.0.0.1, prefix: 24, addresses: [%s]}}\n"
     net = "network: {nodes: {ipPool: p}, nameservers: {controlPlane: [10.0.0.2], worker: [10.0.0.2]}}\n"
-    small_fleet(tmp_path, a=EP + net + pool % "10.0.0.20",
-                b="controlPlane: {endpoint: 10.0.0.11}\n" + net + pool % "10.0.0.30")
+    small_fleet(tmp_path, a=EP + net + pool % "10.0.0.20/29",
+                b="controlPlane: {endpoint: 10.0.0.11}\n" + net + pool % "10.0.0.32/29")
     assert problems(tmp_path) == [
         "clusters/dev/b.yaml:3:11: pool-conflict: pool 'p' on 'mgmt-a' is declared differently "
         "at clusters/dev/a.yaml:3:11"]
@@ -183,7 +183,7 @@ def test_pool_entry_that_does_not_parse(tmp_path: Path) -> None:
           nameservers: {controlPlane: [10.0.0.2], worker: [10.0.0.2]}
         """))
     assert problems(tmp_path) == [
-        "clusters/dev/web.yaml:3:62: pool-address: pool 'web-pool': range '10.0.0.9-10.0.0.3' "
+        "clusters/dev/web.yaml:3:63: pool-address: pool 'web-pool': range '10.0.0.9-10.0.0.3' "
         "ends before it starts"]
 
 

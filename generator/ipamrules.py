@@ -1,0 +1,285 @@
+"""Node IPAM rules: each pool as the provider's webhook sees it, plus what nobody else checks —
+overlap between pools, endpoints and CIDRs inside pools, DHCP ranges, and capacity.
+
+Every problem points at the pool's declaration (or the cluster setting) to edit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+from generator.fleet import Cluster, PoolUse
+from generator.ipam import AddressSet, PoolAddresses, Range, parse_entry, pool_addresses, single
+from generator.netaddr import parse_ip
+from generator.problems import Location, Problem
+
+HEADROOM_WARNING = 0.10
+
+
+def parse_pool(pool: PoolUse) -> tuple[PoolAddresses | None, list[Problem]]:
+    """The pool's addresses, or the problems that stop the provider from accepting it."""
+    spec, problems = pool.spec, []
+    if not spec.addresses:
+        return None, [pool.problem(("addresses",), "pool-empty",
+                                   f"pool '{pool.name}' has no addresses")]
+    for key, entries in (("addresses", spec.addresses), ("excludedAddresses",
+                                                         spec.excluded_addresses or [])):
+        for index, entry in enumerate(entries):
+            try:
+                AddressSet.parse([entry])
+            except ValueError as exc:
+                problems.append(Problem(pool.locate(key, index), "pool-address",
+                                        f"pool '{pool.name}': {exc}"))
+    if spec.gateway is not None and parse_ip(spec.gateway) is None:
+        problems.append(pool.problem(("gateway",), "pool-address",
+                                     f"pool '{pool.name}': gateway '{spec.gateway}' is not an IP "
+                                     "address"))
+    if problems:
+        return None, problems
+    families = {("ipv4" if r.version == 4 else "ipv6") for entries in (
+        spec.addresses, spec.excluded_addresses or [], [spec.gateway] if spec.gateway else [])
+        for r in AddressSet.parse(entries).ranges}
+    if len(families) > 1:
+        return None, [pool.problem((), "pool-family",
+                                   f"pool '{pool.name}' mixes IPv4 and IPv6 in its addresses, "
+                                   "gateway and exclusions")]
+    bits = 32 if families == {"ipv4"} else 128
+    if not 1 <= spec.prefix <= bits:
+        return None, [pool.problem(("prefix",), "pool-prefix",
+                                   f"pool '{pool.name}': prefix {spec.prefix} is out of range "
+                                   f"(1..{bits} for {families.pop()})")]
+    return pool_addresses(spec.addresses, spec.prefix, spec.gateway, spec.excluded_addresses,
+                          spec.allocate_reserved_ip_addresses), []
+
+
+def pool_rules(pool: PoolUse, addresses: PoolAddresses) -> Iterator[Problem]:
+    """Rules for one well-formed pool: the webhook's subnet rule and the stricter ones."""
+    spec, subnet = pool.spec, addresses.subnet
+    assert subnet is not None
+    subnet_set = AddressSet((subnet,))
+    inferred = f"{subnet}/{spec.prefix}".split("-")[0] + f"/{spec.prefix}"
+    for index, entry in enumerate(spec.addresses):
+        if AddressSet.parse([entry]).difference(subnet_set):
+            yield Problem(pool.locate("addresses", index), "pool-subnet",
+                          f"pool '{pool.name}': {entry} is outside {inferred}, the subnet of its "
+                          "lowest address", "every entry must lie in one subnet of the pool's prefix")
+    if spec.gateway is None:
+        if subnet.version == 4:
+            yield pool.problem((), "pool-gateway-required",
+                               f"IPv4 pool '{pool.name}' needs a gateway",
+                               "CAPV refuses an IPv4 address without a gateway")
+        return
+    if not subnet_set.intersection(addresses.gateway):
+        yield pool.problem(("gateway",), "pool-gateway-subnet",
+                           f"gateway {spec.gateway} is outside the pool's subnet {inferred}")
+    if addresses.addresses.intersection(addresses.gateway):
+        yield pool.problem(("gateway",), "pool-gateway-in-range",
+                           f"gateway {spec.gateway} is inside the pool's addresses; it is never "
+                           "handed out", "leave the gateway out of 'addresses'",
+                           severity="warning")
+    reserved = addresses.addresses.intersection(
+        AddressSet.of([Range(subnet.version, subnet.first, subnet.first)] +
+                      ([Range(4, subnet.last, subnet.last)] if subnet.version == 4 else [])))
+    if reserved:
+        yield pool.problem(("addresses",), "pool-reserved-address",
+                           f"pool '{pool.name}' contains the subnet's network or broadcast "
+                           f"address ({reserved})", "older provider builds hand these out; leave "
+                           "them out of 'addresses'", severity="warning")
+
+
+def namespace_rule(pool: PoolUse) -> Iterator[Problem]:
+    namespaces = sorted({u.spec.namespace for u in pool.users})
+    if pool.kind == "InClusterIPPool" and len(namespaces) > 1:
+        yield pool.problem((), "pool-namespace",
+                           f"InClusterIPPool '{pool.name}' serves only its own namespace, but "
+                           f"clusters in {', '.join(namespaces)} use it",
+                           "use kind: GlobalInClusterIPPool to share a pool across namespaces")
+
+
+def family_rule(pool: PoolUse, addresses: PoolAddresses) -> Iterator[Problem]:
+    for user in pool.users:
+        if not addresses.addresses.families <= set(user.spec.network.families):
+            yield user.problem(("network", "nodes", "ipPool"), "family-mismatch",
+                               f"pool '{pool.name}' is {'/'.join(sorted(addresses.addresses.families))}"
+                               f", the cluster is {user.spec.network.ip_family}")
+
+
+# --- capacity --------------------------------------------------------------------------------
+
+def surge(cluster: Cluster) -> int:
+    """Extra machines during a rolling update: one for the control plane, one (or maxSurge) per
+    MachineDeployment, since CAPI creates the new machine before deleting the old one."""
+    return 1 + sum(1 if md.max_surge is None else md.max_surge
+                   for md in cluster.spec.machine_deployments)
+
+
+def demand(cluster: Cluster) -> int:
+    return cluster.spec.control_plane_replicas + cluster.spec.worker_replicas + surge(cluster)
+
+
+@dataclass(frozen=True)
+class Capacity:
+    allocatable: int
+    needed: int
+
+    @property
+    def headroom(self) -> int:
+        return self.allocatable - self.needed
+
+
+def capacity(pool: PoolUse, addresses: PoolAddresses) -> Capacity:
+    return Capacity(addresses.allocatable.size, sum(demand(u) for u in pool.users))
+
+
+def capacity_rule(pool: PoolUse, cap: Capacity) -> Iterator[Problem]:
+    users = ", ".join(f"{u.spec.name} {demand(u)}" for u in pool.users)
+    if cap.headroom < 0:
+        yield pool.problem((), "pool-capacity",
+                           f"pool '{pool.name}' is short by {-cap.headroom}: {cap.allocatable} "
+                           f"allocatable, {cap.needed} needed ({users}, rollout surge included)",
+                           "add addresses to the pool or move a cluster to another pool")
+    elif cap.allocatable and cap.headroom < HEADROOM_WARNING * cap.allocatable:
+        yield pool.problem((), "pool-headroom",
+                           f"pool '{pool.name}' has {cap.headroom} spare of {cap.allocatable} "
+                           f"allocatable ({cap.needed} needed: {users})",
+                           "less than 10% headroom: the next scale-up may not fit",
+                           severity="warning")
+
+
+# --- across pools and clusters ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Placed:
+    """A set of addresses that something owns, with where to point when it collides."""
+
+    kind: str  # "pool", "endpoint" or "cidr"
+    what: str
+    where: Location
+    addresses: AddressSet
+    scopes: frozenset[str]  # management clusters and node networks it belongs to
+
+
+def collisions(items: list[Placed]) -> Iterator[tuple[Placed, Placed, AddressSet]]:
+    """Every pair of items that share a scope and an address, by a sweep over sorted ranges.
+
+    The cost is O(n log n) plus the number of overlapping range pairs, so 10,000 disjoint pools
+    are checked in well under a second.
+    """
+    starts = sorted((r, index) for index, item in enumerate(items) for r in item.addresses.ranges)
+    active: list[tuple[Range, int]] = []
+    seen: set[tuple[int, int]] = set()
+    for r, index in starts:
+        active = [(a, j) for a, j in active if a.version == r.version and a.last >= r.first]
+        for _a, j in active:
+            pair = (min(j, index), max(j, index))
+            if j != index and pair not in seen and items[j].scopes & items[index].scopes:
+                seen.add(pair)
+                first, second = items[pair[0]], items[pair[1]]
+                yield first, second, first.addresses.intersection(second.addresses)
+        active.append((r, index))
+
+
+RULES_BY_KINDS = {
+    frozenset({"pool"}): ("pool-overlap", "two pools hand out one address twice: duplicate node IPs"),
+    frozenset({"pool", "endpoint"}): ("endpoint-in-pool",
+                                      "node IPAM never skips a control-plane endpoint; move it "
+                                      "out of the pool or exclude it"),
+    frozenset({"cidr", "pool"}): ("cidr-overlap", "choose pod and service CIDRs outside the node "
+                                  "networks"),
+    frozenset({"cidr", "endpoint"}): ("cidr-overlap", "choose pod and service CIDRs that do not "
+                                      "cover a control-plane endpoint"),
+}
+
+
+REPORT_AT = {"cidr": 0, "endpoint": 1, "pool": 2}
+
+
+def overlap_rules(items: list[Placed]) -> Iterator[Problem]:
+    """Collisions of a pool with a pool, an endpoint or a CIDR. The problem is reported where the
+    fix most likely belongs (a CIDR before an endpoint before a pool; of two pools, the one
+    declared later) and names the other place."""
+    for first, second, shared in collisions(items):
+        rule = RULES_BY_KINDS.get(frozenset({first.kind, second.kind}))
+        if rule is None:
+            continue
+        code, hint = rule
+        earlier, later = sorted((first, second), key=lambda p: (p.where, p.what))
+        if REPORT_AT[earlier.kind] < REPORT_AT[later.kind]:
+            reported, other = earlier, later
+        else:
+            reported, other = later, earlier
+        yield Problem(reported.where, code,
+                      f"{reported.what} overlaps {other.what} ({other.where}) in {shared}", hint)
+
+
+def placements(clusters: list[Cluster], pools: list[tuple[PoolUse, PoolAddresses]]
+               ) -> list[Placed]:
+    out = []
+    for pool, addresses in pools:
+        scopes = {f"mgmt:{pool.management_cluster}"}
+        if pool.spec.node_network:
+            scopes.add(f"net:{pool.spec.node_network}")
+        # What a pool can hand out: an address it excludes (or its gateway) collides with nothing.
+        out.append(Placed("pool", f"pool '{pool.name}'", pool.declared_at, addresses.allocatable,
+                          frozenset(scopes)))
+    for c in clusters:
+        mgmt = frozenset({f"mgmt:{c.spec.management_cluster}"})
+        endpoint = c.spec.control_plane.endpoint
+        if endpoint and parse_ip(endpoint) is not None:
+            out.append(Placed("endpoint", f"the endpoint of cluster '{c.spec.name}'",
+                              c.inventory.locate(("controlPlane", "endpoint")), single(endpoint),
+                              mgmt))
+        for key, cidrs in (("pods", c.spec.network.pod_cidrs),
+                           ("services", c.spec.network.service_cidrs)):
+            for index, cidr in enumerate(cidrs):
+                out.append(Placed("cidr", f"{key} CIDR {cidr} of cluster '{c.spec.name}'",
+                                  c.inventory.locate(("network", key, index)),
+                                  AddressSet((parse_entry(cidr),)),
+                                  mgmt))
+    return out
+
+
+def dhcp_rule(clusters: list[Cluster], pools: list[tuple[PoolUse, PoolAddresses]]
+              ) -> Iterator[Problem]:
+    declared: dict[str, tuple[Cluster, AddressSet]] = {}
+    for c in clusters:
+        for name, net in sorted(c.spec.node_networks.items()):
+            if net.dhcp_ranges and name not in declared:
+                declared[name] = (c, AddressSet.parse(net.dhcp_ranges))
+    for pool, addresses in pools:
+        network = pool.spec.node_network
+        if network is None or network not in declared:
+            continue
+        owner, dhcp = declared[network]
+        shared = dhcp.intersection(addresses.addresses)
+        if shared:
+            where = owner.inventory.locate(("nodeNetworks", network, "dhcpRanges"))
+            yield pool.problem((), "dhcp-overlap",
+                               f"pool '{pool.name}' overlaps the DHCP ranges of node network "
+                               f"'{network}' ({where}) in {shared}",
+                               "take those addresses out of the DHCP scope or out of the pool")
+
+
+def check_pools(clusters: list[Cluster], pools: list[PoolUse]
+                ) -> tuple[dict[str, PoolAddresses], list[Problem]]:
+    """Every pool and IP rule; returns each parsed pool (by declaration) and the problems."""
+    parsed: list[tuple[PoolUse, PoolAddresses]] = []
+    problems: list[Problem] = []
+    for pool in pools:
+        problems += namespace_rule(pool)
+        addresses, found = parse_pool(pool)
+        problems += found
+        if addresses is None:
+            continue
+        problems += pool_rules(pool, addresses)
+        problems += family_rule(pool, addresses)
+        problems += capacity_rule(pool, capacity(pool, addresses))
+        parsed.append((pool, addresses))
+    problems += overlap_rules(placements(clusters, parsed))
+    problems += dhcp_rule(clusters, parsed)
+    return {pool_key(p): a for p, a in parsed}, problems
+
+
+def pool_key(pool: PoolUse) -> str:
+    return f"{pool.management_cluster}/{pool.name}"
