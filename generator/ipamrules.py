@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 from generator.fleet import Cluster, PoolUse
-from generator.ipam import AddressSet, PoolAddresses, Range, parse_entry, pool_addresses, single
+from generator.ipam import (AddressSet, PoolAddresses, Range, address_text, parse_entry,
+                           pool_addresses, single)
 from generator.netaddr import parse_ip
 from generator.problems import Location, Problem
 
@@ -53,34 +54,50 @@ def parse_pool(pool: PoolUse) -> tuple[PoolAddresses | None, list[Problem]]:
                           spec.allocate_reserved_ip_addresses), []
 
 
-def pool_rules(pool: PoolUse, addresses: PoolAddresses) -> Iterator[Problem]:
-    """Rules for one well-formed pool: the webhook's subnet rule and the stricter ones."""
-    spec, subnet = pool.spec, addresses.subnet
-    assert subnet is not None
-    subnet_set = AddressSet((subnet,))
-    inferred = f"{subnet}/{spec.prefix}".split("-")[0] + f"/{spec.prefix}"
-    for index, entry in enumerate(spec.addresses):
-        if AddressSet.parse([entry]).difference(subnet_set):
+def _subnet_text(subnet: Range, prefix: int) -> str:
+    return f"{address_text(subnet.version, subnet.first)}/{prefix}"
+
+
+def subnet_rule(pool: PoolUse, addresses: PoolAddresses) -> Iterator[Problem]:
+    """The webhook's rule: every entry lies in (lowest address)/prefix."""
+    assert addresses.subnet is not None
+    subnet = AddressSet((addresses.subnet,))
+    for index, entry in enumerate(pool.spec.addresses):
+        if AddressSet.parse([entry]).difference(subnet):
             yield Problem(pool.locate("addresses", index), "pool-subnet",
-                          f"pool '{pool.name}': {entry} is outside {inferred}, the subnet of its "
+                          f"pool '{pool.name}': {entry} is outside "
+                          f"{_subnet_text(addresses.subnet, pool.spec.prefix)}, the subnet of its "
                           "lowest address", "every entry must lie in one subnet of the pool's prefix")
-    if spec.gateway is None:
+
+
+def gateway_rules(pool: PoolUse, addresses: PoolAddresses) -> Iterator[Problem]:
+    assert addresses.subnet is not None
+    gateway, subnet = pool.spec.gateway, addresses.subnet
+    if gateway is None:
         if subnet.version == 4:
             yield pool.problem((), "pool-gateway-required",
                                f"IPv4 pool '{pool.name}' needs a gateway",
                                "CAPV refuses an IPv4 address without a gateway")
         return
-    if not subnet_set.intersection(addresses.gateway):
+    if not AddressSet((subnet,)).intersection(addresses.gateway):
         yield pool.problem(("gateway",), "pool-gateway-subnet",
-                           f"gateway {spec.gateway} is outside the pool's subnet {inferred}")
+                           f"gateway {gateway} is outside the pool's subnet "
+                           f"{_subnet_text(subnet, pool.spec.prefix)}")
     if addresses.addresses.intersection(addresses.gateway):
         yield pool.problem(("gateway",), "pool-gateway-in-range",
-                           f"gateway {spec.gateway} is inside the pool's addresses; it is never "
+                           f"gateway {gateway} is inside the pool's addresses; it is never "
                            "handed out", "leave the gateway out of 'addresses'",
                            severity="warning")
-    reserved = addresses.addresses.intersection(
-        AddressSet.of([Range(subnet.version, subnet.first, subnet.first)] +
-                      ([Range(4, subnet.last, subnet.last)] if subnet.version == 4 else [])))
+
+
+def reserved_rule(pool: PoolUse, addresses: PoolAddresses) -> Iterator[Problem]:
+    """Network (and IPv4 broadcast) addresses in a pool: older provider builds hand them out."""
+    subnet = addresses.subnet
+    assert subnet is not None
+    edges = [Range(subnet.version, subnet.first, subnet.first)]
+    if subnet.version == 4:
+        edges.append(Range(4, subnet.last, subnet.last))
+    reserved = addresses.addresses.intersection(AddressSet.of(edges))
     if reserved:
         yield pool.problem(("addresses",), "pool-reserved-address",
                            f"pool '{pool.name}' contains the subnet's network or broadcast "
@@ -272,7 +289,9 @@ def check_pools(clusters: list[Cluster], pools: list[PoolUse]
         problems += found
         if addresses is None:
             continue
-        problems += pool_rules(pool, addresses)
+        problems += subnet_rule(pool, addresses)
+        problems += gateway_rules(pool, addresses)
+        problems += reserved_rule(pool, addresses)
         problems += family_rule(pool, addresses)
         problems += capacity_rule(pool, capacity(pool, addresses))
         parsed.append((pool, addresses))
