@@ -91,7 +91,7 @@ def test_ipv6_pool_needs_no_gateway(tmp_path: Path) -> None:
     problems = pool_fleet(tmp_path, 'prefix: 64\naddresses: ["fd00:10::/64"]',
                           'network:\n  ipFamily: ipv6\n  nameservers: {controlPlane: ["fd00::2"],'
                           ' worker: ["fd00::2"]}\ncontrolPlane: {endpoint: "fd00:9::1"}\n')
-    assert problems == [X
+    assert problems == ["clusters/_defaults.yaml:18:16: warning[pool-reserved-address]: pool 'p' "
                         "contains the subnet's network or broadcast address (fd00:10::)"]
 
 
