@@ -14,7 +14,12 @@ from generator import pipeline
 from generator.explain import explain as explain_rows
 from generator.explain import find_cluster
 from generator.problems import FleetError, format_problems
+from generator.ipamplan import as_json as plan_json
+from generator.ipamplan import as_text as plan_text
+from generator.ipamplan import make_plan, read_live
+from generator.migrate import migrate_file
 from generator.schema import inventory_schema
+from generator.write import atomic_write
 
 EXIT_OK, EXIT_CHANGES, EXIT_INVALID, EXIT_INTERNAL, EXIT_POLICY, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
@@ -142,6 +147,74 @@ def schema() -> None:
     """
     def body() -> int:
         _out(json.dumps(inventory_schema(), indent=2, sort_keys=True))
+        return EXIT_OK
+
+    run(body)
+
+
+ipam_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                       help="Node IPAM: pool capacity, allocation preview, v1alpha1 migration.")
+app.add_typer(ipam_app, name="ipam")
+
+
+class PlanFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@ipam_app.command("plan")
+def ipam_plan(
+    root: RootOption = Path("."),
+    live: Annotated[Optional[Path], typer.Option(
+        "--live", help="kubectl get ipaddresses,ipaddressclaims,inclusterippools,"
+        "globalinclusterippools -A -o yaml, from one management cluster.", dir_okay=False)] = None,
+    fmt: Annotated[PlanFormat, typer.Option("--format", help="Output format.")] = PlanFormat.text,
+) -> None:
+    """Per node pool: size, users, need, headroom and the next addresses in allocation order.
+
+    Exit 4 when a pool is short or an address in use (per --live) would leave its pool.
+
+    Example: fleetgen ipam plan --live ipam-export.yaml
+    """
+    def body() -> int:
+        fleet = pipeline.load_fleet(root.resolve(), allow_short_pools=True)
+        plan = make_plan(fleet, read_live(live) if live else None)
+        if fmt is PlanFormat.json:
+            _out(json.dumps(plan_json(plan), indent=2))
+        else:
+            _out(plan_text(plan))
+        return EXIT_POLICY if plan.blocked else EXIT_OK
+
+    run(body, fmt.value)
+
+
+@ipam_app.command("migrate")
+def ipam_migrate(
+    files: Annotated[list[Path], typer.Argument(help="YAML files holding pools.", dir_okay=False,
+                                                exists=True)],
+    write: Annotated[bool, typer.Option("--write", help="Rewrite the files in place (comments "
+                                        "are not kept).")] = False,
+) -> None:
+    """Convert v1alpha1 pools (start/end/subnet) to v1alpha2 as the provider does.
+
+    Example: fleetgen ipam migrate pools/*.yaml --write
+    """
+    def body() -> int:
+        results, problems = [], []
+        for path in files:
+            try:
+                results.append((path, *migrate_file(path, str(path))))
+            except FleetError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise FleetError(problems)
+        for path, text, converted in results:
+            if write:
+                if converted:
+                    atomic_write(path, text.encode("utf-8"))
+                _err(f"{path}: {converted} pool{'s' if converted != 1 else ''} converted")
+            else:
+                _out(text)
         return EXIT_OK
 
     run(body)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from generator.inventory import ClusterInventory, Inventory
+from generator.ipam import PoolAddresses
 from generator.model import ClusterSpec, IPPool
 from generator.problems import Location, Problem, raise_if_errors
 from generator.validation import to_spec
@@ -43,6 +44,7 @@ class PoolUse:
     declared_at: Location
     users: list[Cluster] = field(default_factory=list)
     path: Path_ = ()  # where the first user's inventory declares the pool
+    addresses: PoolAddresses | None = None  # set by the IPAM checks once the pool parses
 
     def locate(self, *keys: str | int, key: bool = False) -> Location:
         """A location inside the pool's declaration (``locate("gateway")``)."""

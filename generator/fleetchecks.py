@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -337,7 +338,7 @@ FLEET_RULES = (unique_clusters, unique_endpoints)
 OVERLAYS_DIR = "overlays"
 
 
-def check_fleet(inventory: Inventory) -> Fleet:
+def check_fleet(inventory: Inventory, *, allow_short_pools: bool = False) -> Fleet:
     """Validate every cluster and the fleet as a whole; raise FleetError with all problems."""
     clusters = build_specs(inventory)
     problems = [p for c in clusters for rule in CLUSTER_RULES for p in rule(c)]
@@ -345,8 +346,10 @@ def check_fleet(inventory: Inventory) -> Fleet:
     problems += overlays_exist(clusters, inventory.root)
     pools, found = resolve_pools(clusters)
     problems += found
-    _parsed, found = check_pools(clusters, pools)
-    problems += found
+    problems += check_pools(clusters, pools)
+    if allow_short_pools:  # `ipam plan` reports short pools itself (exit 4)
+        problems = [replace(p, severity="warning") if p.code == "pool-capacity" else p
+                    for p in problems]
     raise_if_errors(problems)
     warnings = tuple(p for p in problems if p.severity == "warning")
     return Fleet(tuple(sorted(clusters, key=lambda c: c.key)), tuple(pools), warnings)

@@ -278,9 +278,8 @@ def dhcp_rule(clusters: list[Cluster], pools: list[tuple[PoolUse, PoolAddresses]
                                "take those addresses out of the DHCP scope or out of the pool")
 
 
-def check_pools(clusters: list[Cluster], pools: list[PoolUse]
-                ) -> tuple[dict[str, PoolAddresses], list[Problem]]:
-    """Every pool and IP rule; returns each parsed pool (by declaration) and the problems."""
+def check_pools(clusters: list[Cluster], pools: list[PoolUse]) -> list[Problem]:
+    """Every pool and IP rule; each pool that parses gets its ``addresses``."""
     parsed: list[tuple[PoolUse, PoolAddresses]] = []
     problems: list[Problem] = []
     for pool in pools:
@@ -294,11 +293,8 @@ def check_pools(clusters: list[Cluster], pools: list[PoolUse]
         problems += reserved_rule(pool, addresses)
         problems += family_rule(pool, addresses)
         problems += capacity_rule(pool, capacity(pool, addresses))
+        pool.addresses = addresses
         parsed.append((pool, addresses))
     problems += overlap_rules(placements(clusters, parsed))
     problems += dhcp_rule(clusters, parsed)
-    return {pool_key(p): a for p, a in parsed}, problems
-
-
-def pool_key(pool: PoolUse) -> str:
-    return f"{pool.management_cluster}/{pool.name}"
+    return problems

@@ -15,9 +15,9 @@ from generator.render import layout, render_outputs
 from generator.write import RENDERED_DIR, WritePlan, apply, plan_writes
 
 
-def load_fleet(root: Path) -> Fleet:
+def load_fleet(root: Path, *, allow_short_pools: bool = False) -> Fleet:
     """Load, merge, validate and check the fleet under ``root``; raises FleetError."""
-    return check_fleet(load_inventory(root))
+    return check_fleet(load_inventory(root), allow_short_pools=allow_short_pools)
 
 
 def matches(cluster: Cluster, pattern: str) -> bool:

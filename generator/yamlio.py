@@ -181,3 +181,21 @@ def dump(doc: Any) -> str:
     stream = io.StringIO()
     _DUMPER.dump(doc, stream)
     return stream.getvalue()
+
+
+def load_positioned_all(text: str, file: str) -> list[tuple[Any, Positions]]:
+    """Every document of a multi-document file, each with its positions (see load_positioned)."""
+    try:
+        docs = list(_RT.load_all(text))
+    except DuplicateKeyError as exc:
+        raise FleetError([_marked_problem(exc, file, "duplicate-key",
+                                          "a key may appear only once in a mapping")]) from None
+    except MarkedYAMLError as exc:
+        raise FleetError([_marked_problem(exc, file, "yaml-syntax", "")]) from None
+    except YAMLError as exc:
+        raise FleetError([Problem(Location(file, 1, 1), "yaml-syntax", str(exc).strip())]) from None
+    out = []
+    for doc in docs:
+        positions = Positions(file)
+        out.append((_plain(doc, (), positions), positions))
+    return out
