@@ -196,3 +196,14 @@ def test_overlay_must_exist(tmp_path: Path) -> None:
     assert (str(problem.location), problem.code, problem.message, problem.hint) == (
         "clusters/dev/web.yaml:2:12", "unknown-overlay", "no overlay 'prod-sizing' in overlays/",
         "did you mean 'prod-sizes'?")
+
+
+def test_node_ipam_never_with_windows_workers(tmp_path: Path) -> None:
+    small_fleet(tmp_path, web=EP + dedent("""\
+        workers: [{name: md-win, replicas: 1, class: tkg-worker-windows}]
+        network:
+          nodes: {ipPool: {gateway: 10.0.0.1, prefix: 24, addresses: [10.0.0.16/29]}}
+          nameservers: {controlPlane: [10.0.0.2], worker: [10.0.0.2]}
+        """))
+    assert problems(tmp_path) == [
+        "clusters/dev/web.yaml:4:19: ipam-unsupported: node IPAM does not support Windows workers"]
