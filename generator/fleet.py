@@ -79,6 +79,7 @@ class Fleet:
     clusters: tuple[Cluster, ...]
     pools: tuple[PoolUse, ...]
     warnings: tuple[Problem, ...] = ()
+    flags: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)  # per management cluster
 
 
 def build_specs(inventory: Inventory) -> list[Cluster]:

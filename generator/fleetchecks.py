@@ -14,10 +14,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterator
 
+from generator.features import Flags, cluster_flags, conflicts, derived_flags, merge
 from generator.fleet import Cluster, Fleet, PoolUse, build_specs
 from generator.inventory import Inventory
 from generator.ipamrules import check_pools
-from generator.model import MACHINE_FIELDS, IPPool, Machine, cidr_family, networks
+from generator.model import (MACHINE_FIELDS, IPPool, Machine, ManagementClusterSpec, cidr_family,
+                             networks)
 from generator.netaddr import family_of, parse_ip
 from generator.problems import Problem, raise_if_errors
 from generator.yamlio import Path_
@@ -26,7 +28,6 @@ Rule = Callable[[Cluster], Iterator[Problem]]
 
 MAX_SERVICE_HOST_BITS = 20
 INFRA_NAMES = {"vsphere": "vSphere", "aws": "AWS", "azure": "Azure"}
-DUAL_STACK_FLAG = {"ipv4,ipv6": "dual-stack-ipv4-primary", "ipv6,ipv4": "dual-stack-ipv6-primary"}
 
 
 # --- one cluster -----------------------------------------------------------------------------
@@ -232,19 +233,79 @@ def azure_cidrs(c: Cluster) -> Iterator[Problem]:
 
 
 def feature_flags(c: Cluster) -> Iterator[Problem]:
-    flag = DUAL_STACK_FLAG.get(c.spec.network.ip_family)
-    if flag is None:
-        return
-    given = c.spec.features.get("cluster", {}).get(flag)
-    if given == "false":
-        yield c.problem(("features", "cluster", flag), "flag-conflict",
-                        f"ipFamily {c.spec.network.ip_family} needs cluster.{flag} \"true\"",
+    family = c.spec.network.ip_family
+    for plugin, flag in conflicts(c.spec.features, derived_flags("cluster", family)):
+        yield c.problem(("features", plugin, flag), "flag-conflict",
+                        f"ipFamily {family} needs {plugin}.{flag} \"true\"",
                         "remove the flag: fleetgen sets it for dual-stack clusters")
+
+
+def dhcp_reservations(c: Cluster) -> Iterator[Problem]:
+    nodes = c.spec.network.nodes
+    if not nodes.dhcp_reservations:
+        return
+    base: Path_ = ("network", "nodes", "dhcpReservations")
+    if nodes.ip_pool is not None:
+        yield c.problem(base, "reservation-with-ipam",
+                        "DHCP reservations apply to DHCP clusters; this cluster uses node IPAM",
+                        "remove the reservations or the ipPool", key=True)
+        return
+    network = c.spec.node_networks.get(nodes.node_network or "")
+    if network is None or network.cidr is None:
+        yield c.problem(base, "reservation-network",
+                        "DHCP reservations need network.nodes.nodeNetwork naming a nodeNetworks "
+                        "entry with a cidr", "declare nodeNetworks.<name>.cidr and reference it",
+                        key=True)
+        return
+    subnet = ipaddress.ip_network(network.cidr)
+    seen: dict[str, dict[str, int]] = {"node": {}, "mac": {}}
+    for index, r in enumerate(nodes.dhcp_reservations):
+        address = ipaddress.ip_address(r.ip)
+        if address.version != subnet.version or address not in subnet:
+            yield c.problem((*base, index, "ip"), "reservation-outside-network",
+                            f"reservation {r.ip} for node '{r.node}' is outside node network "
+                            f"'{nodes.node_network}' ({subnet})")
+        for key in ("node", "mac"):
+            value = getattr(r, key)
+            first = seen[key].setdefault(value, index)
+            if first != index:
+                yield c.problem((*base, index, key), "duplicate-reservation",
+                                f"{key} {value} is already reserved by entry {first}")
+
+
+def node_network_refs(c: Cluster) -> Iterator[Problem]:
+    known = sorted(c.spec.node_networks)
+    refs: list[tuple[Path_, str | None]] = [(("network", "nodes", "nodeNetwork"),
+                                             c.spec.network.nodes.node_network)]
+    refs += [(("ipPools", name, "nodeNetwork"), pool.node_network)
+             for name, pool in c.spec.ip_pools.items()]
+    for path, name in refs:
+        if name is not None and name not in known:
+            match = difflib.get_close_matches(name, known, n=1)
+            yield c.problem(path, "unknown-node-network", f"no node network '{name}' is declared",
+                            f"did you mean '{match[0]}'?" if match else
+                            "declare it under 'nodeNetworks:'")
+
+
+def load_balancer_vip(c: Cluster) -> Iterator[Problem]:
+    cp = c.spec.control_plane
+    if cp.vip is None:
+        return
+    path = ("controlPlane", "vip")
+    if cp.endpoint_provider != "nsx-alb" or cp.endpoint is None or c.spec.endpoint_is_ip:
+        yield c.problem(path, "vip-not-applicable",
+                        "a recorded VIP is for NSX ALB clusters with an FQDN endpoint",
+                        "remove it: the endpoint address itself is the VIP", key=True)
+    address = parse_ip(cp.vip)
+    if address is not None and family_of(address) not in c.spec.network.families:
+        yield c.problem(path, "family-mismatch", f"VIP {cp.vip} is {family_of(address)}, the "
+                        f"cluster is {c.spec.network.ip_family}")
 
 
 CLUSTER_RULES: tuple[Rule, ...] = (
     infrastructure_block, control_plane_endpoint, cluster_cidrs, ip_family_support, node_ipam,
     nameserver_family, machine_fields, plan_sizes, aws_cidrs, azure_cidrs, feature_flags,
+    dhcp_reservations, node_network_refs, load_balancer_vip,
 )
 
 
@@ -334,6 +395,43 @@ def overlays_exist(clusters: list[Cluster], root: Path) -> Iterator[Problem]:
                                 f"create {OVERLAYS_DIR}/{name}/ or remove it from the list")
 
 
+def management_flags(clusters: list[Cluster]) -> tuple[dict[str, Flags], list[Problem]]:
+    """Per management cluster, every flag its operators' machines need: the flags of all its
+    workload clusters, plus its own (declared under ``managementClusters`` or derived from its IP
+    family). Two clusters asking for different values of one flag is an error."""
+    flags: dict[str, Flags] = {}
+    origin: dict[tuple[str, str, str], Cluster] = {}
+    declared: dict[str, tuple[Cluster, ManagementClusterSpec]] = {}
+    problems: list[Problem] = []
+    for c in sorted(clusters, key=lambda c: c.key):
+        mgmt = c.spec.management_cluster
+        own = c.spec.management_clusters.get(mgmt)
+        if own is not None:
+            first = declared.setdefault(mgmt, (c, own))
+            if first[1] != own:
+                problems.append(c.problem(("managementClusters", mgmt), "management-conflict",
+                                          f"management cluster '{mgmt}' is described differently "
+                                          f"for cluster '{first[0].spec.name}'", key=True))
+        layers: list[tuple[Path_, Flags]] = [(("features",), cluster_flags(c.spec))]
+        if own is not None:
+            layers.append((("managementClusters", mgmt, "features"), own.features))
+            layers.append((("managementClusters", mgmt, "ipFamily"),
+                           derived_flags("management-cluster", own.ip_family)))
+        merged = flags.setdefault(mgmt, {})
+        for path, layer in layers:
+            for plugin, values in layer.items():
+                for flag, value in values.items():
+                    have = merged.setdefault(plugin, {}).setdefault(flag, value)
+                    owner = origin.setdefault((mgmt, plugin, flag), c)
+                    if have != value:
+                        problems.append(c.problem(
+                            (*path, plugin, flag) if path[-1] == "features" else path,
+                            "flag-conflict", f"{plugin}.{flag} is \"{value}\" here but "
+                            f"\"{have}\" for cluster '{owner.spec.name}' on '{mgmt}'",
+                            "operators of one management cluster share one tanzu config"))
+    return {m: merge([f]) for m, f in sorted(flags.items())}, problems
+
+
 FLEET_RULES = (unique_clusters, unique_endpoints)
 OVERLAYS_DIR = "overlays"
 
@@ -344,6 +442,8 @@ def check_fleet(inventory: Inventory, *, allow_short_pools: bool = False) -> Fle
     problems = [p for c in clusters for rule in CLUSTER_RULES for p in rule(c)]
     problems += [p for rule in FLEET_RULES for p in rule(clusters)]
     problems += overlays_exist(clusters, inventory.root)
+    flags, found = management_flags(clusters)
+    problems += found
     pools, found = resolve_pools(clusters)
     problems += found
     problems += check_pools(clusters, pools)
@@ -352,7 +452,7 @@ def check_fleet(inventory: Inventory, *, allow_short_pools: bool = False) -> Fle
                     for p in problems]
     raise_if_errors(problems)
     warnings = tuple(p for p in problems if p.severity == "warning")
-    return Fleet(tuple(sorted(clusters, key=lambda c: c.key)), tuple(pools), warnings)
+    return Fleet(tuple(sorted(clusters, key=lambda c: c.key)), tuple(pools), warnings, flags)
 
 
 def group_by(clusters: tuple[Cluster, ...]) -> dict[str, dict[str, list[Cluster]]]:

@@ -206,16 +206,28 @@ RULES_BY_KINDS = {
                                   "networks"),
     frozenset({"cidr", "endpoint"}): ("cidr-overlap", "choose pod and service CIDRs that do not "
                                       "cover a control-plane endpoint"),
+    frozenset({"pool", "vip"}): ("vip-in-pool", "node IPAM would hand the load balancer's VIP to a "
+                                 "node; exclude it from the pool"),
+    frozenset({"pool", "reservation"}): ("reservation-in-pool", "a DHCP reservation inside a node "
+                                         "pool gives two nodes one address"),
+    frozenset({"cidr", "vip"}): ("cidr-overlap", "choose pod and service CIDRs that do not cover "
+                                 "the VIP"),
+    frozenset({"cidr", "reservation"}): ("cidr-overlap", "choose pod and service CIDRs outside the "
+                                         "node network"),
+    **{frozenset(kinds): ("address-conflict", "one address can have only one owner")
+       for kinds in ({"vip"}, {"reservation"}, {"vip", "reservation"}, {"endpoint", "vip"},
+                     {"endpoint", "reservation"})},
 }
 
 
-REPORT_AT = {"cidr": 0, "endpoint": 1, "pool": 2}
+# Where a collision is reported: at the side whose fix is most likely.
+REPORT_AT = {"cidr": 0, "reservation": 1, "vip": 2, "endpoint": 3, "pool": 4}
 
 
 def overlap_rules(items: list[Placed]) -> Iterator[Problem]:
-    """Collisions of a pool with a pool, an endpoint or a CIDR. The problem is reported where the
-    fix most likely belongs (a CIDR before an endpoint before a pool; of two pools, the one
-    declared later) and names the other place."""
+    """Collisions between pools, fixed addresses (endpoints, VIPs, DHCP reservations) and pod or
+    service CIDRs. The problem is reported where the fix most likely belongs (see REPORT_AT; of
+    two of a kind, the one written later) and names the other place."""
     for first, second, shared in collisions(items):
         rule = RULES_BY_KINDS.get(frozenset({first.kind, second.kind}))
         if rule is None:
@@ -247,6 +259,16 @@ def placements(clusters: list[Cluster], pools: list[tuple[PoolUse, PoolAddresses
             out.append(Placed("endpoint", f"the endpoint of cluster '{c.spec.name}'",
                               c.inventory.locate(("controlPlane", "endpoint")), single(endpoint),
                               mgmt))
+        vip = c.spec.control_plane.vip
+        if vip is not None:
+            out.append(Placed("vip", f"the VIP of cluster '{c.spec.name}'",
+                              c.inventory.locate(("controlPlane", "vip")), single(vip), mgmt))
+        nodes = c.spec.network.nodes
+        on_network = mgmt | frozenset([f"net:{nodes.node_network}"] if nodes.node_network else [])
+        for index, reservation in enumerate(nodes.dhcp_reservations):
+            out.append(Placed("reservation", f"the DHCP reservation of node '{reservation.node}'",
+                              c.inventory.locate(("network", "nodes", "dhcpReservations", index,
+                                                  "ip")), single(reservation.ip), on_network))
         for key, cidrs in (("pods", c.spec.network.pod_cidrs),
                            ("services", c.spec.network.service_cidrs)):
             for index, cidr in enumerate(cidrs):

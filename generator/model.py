@@ -8,6 +8,7 @@ only knows the shape of one cluster and its defaults.
 from __future__ import annotations
 
 import ipaddress
+import re
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
@@ -69,7 +70,16 @@ def _flag_value(value: str) -> str:
     return value
 
 
+def _plugin(value: str) -> str:
+    if value not in FEATURE_PLUGINS:
+        raise ValueError(f"'{value}' is not a tanzu feature plugin; use one of: "
+                         f"{', '.join(FEATURE_PLUGINS)}")
+    return value
+
+
+FEATURE_PLUGINS = ("cluster", "management-cluster", "global", "package")
 Name = Annotated[str, AfterValidator(_dns_label)]
+FeaturePlugin = Annotated[str, AfterValidator(_plugin)]
 IP = Annotated[str, AfterValidator(_ip)]
 CIDR = Annotated[str, AfterValidator(_cidr)]
 Endpoint = Annotated[str, AfterValidator(_endpoint)]
@@ -98,9 +108,28 @@ class IPPool(Model):
 
 
 class NodeNetworkSpec(Model):
-    """A node network shared by clusters: what else hands out addresses on it."""
+    """A node network (VLAN / port group) shared by clusters: its subnet and its DHCP scopes."""
 
+    cidr: CIDR | None = None
     dhcp_ranges: list[str] = Field(default_factory=list)
+
+
+def _mac(value: str) -> str:
+    if not _MAC.match(value):
+        raise ValueError(f"'{value}' is not a MAC address (six hex pairs separated by ':')")
+    return value.lower()
+
+
+MAC = Annotated[str, AfterValidator(_mac)]
+_MAC = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")
+
+
+class DHCPReservation(Model):
+    """A fixed lease the DHCP server keeps for one node, so its address survives downtime."""
+
+    node: Name
+    mac: MAC
+    ip: IP
 
 
 # --- machines --------------------------------------------------------------------------------
@@ -140,6 +169,8 @@ class ControlPlane(Model):
     replicas: Annotated[int, AfterValidator(_odd_replicas)] | None = None
     endpoint: Endpoint | None = None
     endpoint_provider: Literal["kube-vip", "nsx-alb"] = "kube-vip"
+    vip: IP | None = Field(default=None, description=(
+        "the VIP NSX ALB assigned to an FQDN endpoint; rendered as a DNS A record"))
     machine: Machine | None = None
 
 
@@ -172,6 +203,8 @@ class NodeNetwork(Model):
     """``ipPool`` names a declared pool, or declares one inline (named ``<cluster>-pool``)."""
 
     ip_pool: PoolRef | None = None
+    node_network: str | None = Field(default=None, description="the nodeNetworks entry nodes are on")
+    dhcp_reservations: list[DHCPReservation] = Field(default_factory=list)
 
 
 class Network(Model):
@@ -297,6 +330,13 @@ class Azure(Model):
 
 # --- the cluster -----------------------------------------------------------------------------
 
+class ManagementClusterSpec(Model):
+    """What the fleet needs to know of a management cluster itself."""
+
+    ip_family: IPFamily = "ipv4"
+    features: dict[FeaturePlugin, dict[str, FlagValue]] = Field(default_factory=dict)
+
+
 class ClusterSpec(Model):
     """One workload cluster, merged from its file and every ``_defaults.yaml`` above it."""
 
@@ -316,8 +356,8 @@ class ClusterSpec(Model):
     azure: Azure | None = None
     ip_pools: dict[Name, IPPool] = Field(default_factory=dict)
     node_networks: dict[str, NodeNetworkSpec] = Field(default_factory=dict)
-    features: dict[Literal["cluster", "management-cluster", "global", "package"],
-                   dict[str, FlagValue]] = Field(default_factory=dict)
+    management_clusters: dict[Name, ManagementClusterSpec] = Field(default_factory=dict)
+    features: dict[FeaturePlugin, dict[str, FlagValue]] = Field(default_factory=dict)
     overlays: list[str] = Field(default_factory=list)
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)

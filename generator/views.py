@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from generator.fleet import Cluster, PoolUse
-from generator.fleetchecks import DUAL_STACK_FLAG
+from generator.features import cluster_flags
 from generator.model import AWS, Azure, ClusterSpec, IPPool, Machine, MachineDeployment
 
 POOL_API_GROUP = "ipam.cluster.x-k8s.io"
@@ -75,7 +75,7 @@ def cluster_view(cluster: Cluster) -> dict[str, Any]:
         "vsphere": spec.vsphere.model_dump(by_alias=True) if spec.vsphere else None,
         "aws": _aws(spec.aws) if spec.aws else None,
         "azure": _azure(spec.azure) if spec.azure else None,
-        "features": feature_flags(spec),
+        "features": cluster_flags(spec),
     }
 
 
@@ -143,17 +143,6 @@ def _azure(azure: Azure) -> dict[str, Any]:
             "identity_ref": azure.identity_ref.model_dump() if azure.identity_ref else None,
             "vnet": vnet, "control_plane_subnet": subnet(azure.control_plane_subnet),
             "worker_subnet": subnet(azure.worker_subnet)}
-
-
-def feature_flags(spec: ClusterSpec) -> dict[str, dict[str, str]]:
-    """The tanzu CLI flags this cluster needs: derived ones plus those set in the inventory."""
-    flags: dict[str, dict[str, str]] = {plugin: dict(values)
-                                        for plugin, values in spec.features.items()}
-    derived = DUAL_STACK_FLAG.get(spec.network.ip_family)
-    if derived:
-        flags.setdefault("cluster", {})[derived] = "true"
-    return {plugin: dict(sorted(values.items())) for plugin, values in sorted(flags.items())
-            if values}
 
 
 def pool_view(pool: PoolUse) -> dict[str, Any]:

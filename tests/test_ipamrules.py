@@ -164,7 +164,7 @@ def test_pools_of_different_management_clusters_overlap_only_on_a_shared_network
     def fleet(network: str) -> list[str]:
         pool = "{gateway: 10.0.0.1, prefix: 24, addresses: [10.0.0.10-10.0.0.40]%s}" % network
         write_tree(tmp_path, {
-            "clusters/_defaults.yaml": VSPHERE_DEFAULTS + NS,
+            "clusters/_defaults.yaml": VSPHERE_DEFAULTS + NS + "nodeNetworks: {vlan20: {}}\n",
             "clusters/dev/a.yaml": f"controlPlane: {{endpoint: 10.9.0.1}}\nnetwork: {{nodes: "
                                    f"{{ipPool: pa}}}}\nipPools:\n  pa: {pool}\n",
             "clusters/dev/b.yaml": f"managementCluster: mgmt-b\ncontrolPlane: {{endpoint: "
