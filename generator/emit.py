@@ -26,6 +26,8 @@ def canonical_object(doc: Any) -> Any:
 
 
 def file_text(rendered: RenderedFile) -> str:
+    if rendered.text is not None:
+        return rendered.text
     return "---\n".join(dump(canonical_object(doc)) for doc in rendered.documents)
 
 

@@ -75,11 +75,27 @@ class PoolUse:
 
 
 @dataclass(frozen=True)
+class Management:
+    """A management cluster as the fleet sees it: its workload clusters and the flags they need."""
+
+    name: str
+    clusters: tuple[Cluster, ...]
+    flags: dict[str, dict[str, str]]
+
+
+@dataclass(frozen=True)
 class Fleet:
     clusters: tuple[Cluster, ...]
     pools: tuple[PoolUse, ...]
     warnings: tuple[Problem, ...] = ()
     flags: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)  # per management cluster
+
+    @property
+    def management_clusters(self) -> list[Management]:
+        names = sorted({c.spec.management_cluster for c in self.clusters})
+        return [Management(name, tuple(c for c in self.clusters
+                                       if c.spec.management_cluster == name),
+                           self.flags.get(name, {})) for name in names]
 
 
 def build_specs(inventory: Inventory) -> list[Cluster]:

@@ -18,9 +18,9 @@ from jinja2 import (ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateErr
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from ruamel.yaml.error import YAMLError
 
-from generator.fleet import Cluster, Fleet, PoolUse
+from generator.fleet import Cluster, Fleet, Management, PoolUse
 from generator.problems import FleetError, Location, Problem
-from generator.views import cluster_view, compact, pool_view
+from generator.views import cluster_view, compact, dns_record, management_view, pool_view
 from generator.yamlio import load_fast
 
 TEMPLATES_DIR = "templates"
@@ -29,16 +29,23 @@ BUILTIN = "(built-in)"
 
 @dataclass(frozen=True)
 class RenderedFile:
-    """One output file below ``rendered/``: its documents, and whether kustomize should list it."""
+    """One output file below ``rendered/``: its YAML documents (or, for a file that is not YAML,
+    its ``text``), and whether kustomize should list it."""
 
     path: str
     documents: tuple[Any, ...]
     kubernetes: bool = True
+    text: str | None = None
 
 
 def to_yaml_flow(value: Any) -> str:
     """The ``yaml`` filter: a value as one line of flow YAML (JSON is valid YAML 1.2 and 1.1)."""
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def to_json(value: Any) -> str:
+    """The ``json`` filter: indented JSON with keys in the order the view gives them."""
+    return json.dumps(value, ensure_ascii=False, indent=2)
 
 
 def environment(root: Path) -> ImmutableSandboxedEnvironment:
@@ -49,6 +56,7 @@ def environment(root: Path) -> ImmutableSandboxedEnvironment:
     env = ImmutableSandboxedEnvironment(loader=ChoiceLoader(loaders), undefined=StrictUndefined,
                                         keep_trailing_newline=True, autoescape=False)
     env.filters["yaml"] = to_yaml_flow
+    env.filters["json"] = to_json
     env.filters["compact"] = compact
     return env
 
@@ -62,8 +70,8 @@ class Renderer:
         local = self.root / TEMPLATES_DIR / name
         return f"{TEMPLATES_DIR}/{name}" if local.is_file() else f"{TEMPLATES_DIR}/{name} {BUILTIN}"
 
-    def document(self, template: str, context: dict[str, Any], subject: str) -> Any:
-        """Render one template and parse its output; problems name the template and the subject."""
+    def text(self, template: str, context: dict[str, Any], subject: str) -> str:
+        """Render one template to text; problems name the template and the subject."""
         try:
             text = self.env.get_template(template).render(context)
         except TemplateSyntaxError as exc:
@@ -73,6 +81,11 @@ class Renderer:
         except TemplateError as exc:
             raise FleetError([Problem(Location(self.template_path(template)), "template-error",
                                       f"rendering {subject}: {exc}")]) from None
+        return text if text.endswith("\n") else text + "\n"
+
+    def document(self, template: str, context: dict[str, Any], subject: str) -> Any:
+        """Render one template and parse its output as YAML."""
+        text = self.text(template, context, subject)
         try:
             return load_fast(text)
         except YAMLError as exc:
@@ -83,7 +96,7 @@ class Renderer:
                                       f"{line}: {getattr(exc, 'problem', exc)}")]) from None
 
 
-Source = Cluster | PoolUse
+Source = Cluster | PoolUse | Management
 
 
 @dataclass(frozen=True)
@@ -94,6 +107,7 @@ class Output:
     documents: tuple[tuple[str, Source], ...]
     kubernetes: bool
     clusters: frozenset[tuple[str, str, str]]  # the clusters it belongs to (for --select)
+    text: bool = False  # the template's output is the file (not YAML to canonicalise)
 
 
 def pool_file(pool: PoolUse) -> str:
@@ -123,13 +137,41 @@ def layout(fleet: Fleet) -> list[Output]:
         outputs.append(Output(f"{folder}/cluster-config.yaml",
                               (("cluster-config.yaml.j2", c),), False, keys))
         outputs.append(Output(f"{folder}/features.yaml", (("features.yaml.j2", c),), False, keys))
+        if c.spec.network.nodes.dhcp_reservations:
+            outputs.append(Output(f"{folder}/dhcpd.conf", (("dhcpd.conf.j2", c),), False, keys,
+                                  text=True))
+            outputs.append(Output(f"{folder}/kea-reservations.json",
+                                  (("kea-reservations.json.j2", c),), False, keys, text=True))
+        if dns_record(c.spec) is not None:
+            outputs.append(Output(f"{c.spec.management_cluster}/_global/dnsendpoint-"
+                                  f"{c.spec.namespace}-{c.spec.name}.yaml",
+                                  (("dnsendpoint.yaml.j2", c),), True, keys))
+    for m in fleet.management_clusters:
+        keys = frozenset(c.key for c in m.clusters)
+        outputs.append(Output(f"{m.name}/tanzu-features.yaml", (("tanzu-features.yaml.j2", m),),
+                              False, keys))
+        outputs.append(Output(f"{m.name}/tanzu-features.sh", (("tanzu-features.sh.j2", m),),
+                              False, keys, text=True))
+        if any(dns_record(c.spec) for c in m.clusters):
+            outputs.append(Output(f"{m.name}/_global/endpoints.zone",
+                                  (("endpoints.zone.j2", m),), False, keys, text=True))
     return sorted(outputs, key=lambda o: o.path)
 
 
 def _subject(source: Source) -> str:
     if isinstance(source, Cluster):
         return f"cluster '{source.spec.name}' ({source.inventory.file})"
+    if isinstance(source, Management):
+        return f"management cluster '{source.name}'"
     return f"pool '{source.name}' ({source.declared_at})"
+
+
+def _view(source: Source) -> dict[str, Any]:
+    if isinstance(source, Cluster):
+        return {"c": cluster_view(source)}
+    if isinstance(source, Management):
+        return {"m": management_view(source)}
+    return {"p": pool_view(source)}
 
 
 def render_outputs(outputs: list[Output], root: Path) -> list[RenderedFile]:
@@ -139,14 +181,19 @@ def render_outputs(outputs: list[Output], root: Path) -> list[RenderedFile]:
 
     def context(source: Source) -> dict[str, Any]:
         if id(source) not in views:
-            views[id(source)] = ({"c": cluster_view(source)} if isinstance(source, Cluster)
-                                 else {"p": pool_view(source)})
+            views[id(source)] = _view(source)
         return views[id(source)]
 
     rendered: list[RenderedFile] = []
     problems: list[Problem] = []
     for output in outputs:
         try:
+            if output.text:
+                ((template, source),) = output.documents
+                rendered.append(RenderedFile(output.path, (), output.kubernetes,
+                                             renderer.text(template, context(source),
+                                                           _subject(source))))
+                continue
             docs = tuple(renderer.document(template, context(source), _subject(source))
                          for template, source in output.documents)
         except FleetError as exc:

@@ -7,10 +7,11 @@ bool, None, lists and dicts, so the sandboxed templates cannot reach anything el
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
-from generator.fleet import Cluster, PoolUse
-from generator.features import cluster_flags
+from generator.fleet import Cluster, Management, PoolUse
+from generator.features import cluster_flags, set_commands
 from generator.model import AWS, Azure, ClusterSpec, IPPool, Machine, MachineDeployment
 
 POOL_API_GROUP = "ipam.cluster.x-k8s.io"
@@ -76,7 +77,44 @@ def cluster_view(cluster: Cluster) -> dict[str, Any]:
         "aws": _aws(spec.aws) if spec.aws else None,
         "azure": _azure(spec.azure) if spec.azure else None,
         "features": cluster_flags(spec),
+        "dhcp": _dhcp(spec),
+        "dns_record": dns_record(spec),
     }
+
+
+DNS_TTL = 300
+
+
+def dns_record(spec: ClusterSpec) -> dict[str, Any] | None:
+    """The A/AAAA record of an NSX ALB FQDN endpoint whose VIP was recorded, else None."""
+    cp = spec.control_plane
+    if cp.vip is None or cp.endpoint is None or spec.endpoint_is_ip:
+        return None
+    version = ipaddress.ip_address(cp.vip).version
+    return {"fqdn": cp.endpoint.rstrip("."), "ip": cp.vip, "type": "A" if version == 4 else "AAAA",
+            "ttl": DNS_TTL, "cluster": spec.name, "namespace": spec.namespace}
+
+
+def _dhcp(spec: ClusterSpec) -> dict[str, Any] | None:
+    nodes = spec.network.nodes
+    if not nodes.dhcp_reservations:
+        return None
+    network = spec.node_networks.get(nodes.node_network or "")
+    reservations = [{"node": r.node, "mac": r.mac, "ip": r.ip,
+                     "ipv6": ipaddress.ip_address(r.ip).version == 6}
+                    for r in sorted(nodes.dhcp_reservations, key=lambda r: r.node)]
+    kea = {"reservations": [
+        {"hostname": r["node"], "hw-address": r["mac"],
+         **({"ip-addresses": [r["ip"]]} if r["ipv6"] else {"ip-address": r["ip"]})}
+        for r in reservations]}
+    return {"network": nodes.node_network, "cidr": network.cidr if network else None,
+            "reservations": reservations, "kea": kea}
+
+
+def management_view(m: Management) -> dict[str, Any]:
+    records = [r for c in m.clusters if (r := dns_record(c.spec)) is not None]
+    return {"name": m.name, "flags": m.flags, "set_commands": set_commands(m.flags),
+            "records": sorted(records, key=lambda r: (r["fqdn"], r["ip"]))}
 
 
 def _annotations(spec: ClusterSpec) -> dict[str, str]:

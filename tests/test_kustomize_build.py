@@ -12,7 +12,7 @@ from ruamel.yaml import YAML
 from support.kubectl import kubectl
 
 RENDERED = Path(__file__).resolve().parents[1] / "rendered"
-NOT_OBJECTS = {"kustomization.yaml", "cluster-config.yaml", "features.yaml"}
+NOT_OBJECTS = {"kustomization.yaml", "cluster-config.yaml", "features.yaml", "tanzu-features.yaml"}
 _yaml = YAML(typ="safe")
 
 

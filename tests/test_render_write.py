@@ -29,6 +29,8 @@ def test_render_writes_the_cluster_tree(tmp_path: Path) -> None:
         "mgmt-a/dev/web/features.yaml",
         "mgmt-a/dev/web/kustomization.yaml",
         "mgmt-a/kustomization.yaml",
+        "mgmt-a/tanzu-features.sh",
+        "mgmt-a/tanzu-features.yaml",
     ]
     assert "create rendered/mgmt-a/dev/web/cluster.yaml" in result.stdout
 

@@ -209,9 +209,41 @@ def _crd_version(crd: Mapping[str, Any], version: str) -> Mapping[str, Any]:
     raise NoSchemaError(f"{crd['metadata']['name']} does not serve {version}; it serves {served}")
 
 
+# external-dns's DNSEndpoint CRD is not among the shared upstream schemas. This strict schema is
+# written from the external-dns CRD reference (externaldns.k8s.io/v1alpha1, spec.endpoints[] of
+# dnsName, recordType, recordTTL (int64), targets, labels, providerSpecific, setIdentifier).
+DNS_ENDPOINT_SPEC: dict[str, Any] = {
+    "type": "object", "additionalProperties": False,
+    "properties": {"endpoints": {"type": "array", "items": {
+        "type": "object", "additionalProperties": False,
+        "properties": {
+            "dnsName": {"type": "string"},
+            "recordType": {"type": "string"},
+            "recordTTL": {"type": "integer"},
+            "targets": {"type": "array", "items": {"type": "string"}},
+            "labels": _STRING_MAP,
+            "setIdentifier": {"type": "string"},
+            "providerSpecific": {"type": "array", "items": {
+                "type": "object", "additionalProperties": False,
+                "properties": {"name": {"type": "string"}, "value": {"type": "string"}}}},
+        }}}},
+}
+
+
+def _dns_endpoint_validator() -> Validator:
+    return _validator({
+        "type": "object", "additionalProperties": False,
+        "required": ["apiVersion", "kind", "metadata", "spec"],
+        "properties": {"apiVersion": {"const": "externaldns.k8s.io/v1alpha1"},
+                       "kind": {"const": "DNSEndpoint"}, "metadata": _object_meta_schema(True),
+                       "spec": DNS_ENDPOINT_SPEC}})
+
+
 @functools.cache
 def object_validator(api_version: str, kind: str) -> Validator:
     """A strict validator for one apiVersion/kind, built from the upstream CRD (cached)."""
+    if (api_version, kind) == ("externaldns.k8s.io/v1alpha1", "DNSEndpoint"):
+        return _dns_endpoint_validator()
     group, version = _split_api_version(api_version)
     relative = _CRD_FILES.get((group, kind))
     if relative is None:
