@@ -198,14 +198,14 @@ def aws_cidrs(c: Cluster) -> Iterator[Problem]:
             text = aws.subnet_cidr(index, side)
             if text is None:
                 continue
-            cidr, path = ipaddress.ip_network(text), ("aws", "subnets", index, side)
+            cidr, path = ipaddress.ip_network(text), ("aws", "subnets", index, side, "cidr")
             if vpc is not None and not cidr.subnet_of(vpc):  # type: ignore[arg-type]
                 yield c.problem(path, "subnet-outside-vpc",
                                 f"{side} node CIDR {cidr} is not inside the VPC CIDR {vpc}")
             for other, other_path in seen:
                 if cidr.overlaps(other):
                     yield c.problem(path, "subnet-overlap", f"{side} node CIDR {cidr} overlaps "
-                                    f"{other} ({_dotted(other_path)})")
+                                    f"{other} ({_dotted(other_path[:-1])})")
             seen.append((cidr, path))
 
 
@@ -432,7 +432,44 @@ def management_flags(clusters: list[Cluster]) -> tuple[dict[str, Flags], list[Pr
     return {m: merge([f]) for m, f in sorted(flags.items())}, problems
 
 
-FLEET_RULES = (unique_clusters, unique_endpoints)
+def _cloud_subnets(c: Cluster) -> tuple[str | None, list[tuple[Path_, str]]]:
+    """The shared cloud network a cluster's node subnets are carved from (an existing AWS VPC or
+    a named Azure VNet), and those subnets' CIDRs with where they were written."""
+    if c.spec.aws is not None and c.spec.aws.vpc.existing_id:
+        aws = c.spec.aws
+        return f"AWS VPC {aws.vpc.existing_id}", [
+            (("aws", "subnets", i, side, "cidr"), cidr) for i in range(len(aws.subnets))
+            for side in ("private", "public") if (cidr := aws.subnet_cidr(i, side))]
+    if c.spec.azure is not None and c.spec.azure.vnet.name:
+        azure = c.spec.azure
+        group = azure.vnet.resource_group or azure.resource_group or ""
+        return f"Azure VNet {group}/{azure.vnet.name}", [
+            (("azure", key, "cidr"), subnet.cidr) for key, subnet in
+            (("controlPlaneSubnet", azure.control_plane_subnet),
+             ("workerSubnet", azure.worker_subnet)) if subnet.cidr]
+    return None, []
+
+
+def shared_cloud_networks(clusters: list[Cluster]) -> Iterator[Problem]:
+    """Clusters carving node subnets from one existing VPC / VNet must not overlap each other."""
+    seen: dict[str, list[tuple[Cluster, Path_, ipaddress.IPv4Network | ipaddress.IPv6Network]]] = {}
+    for c in sorted(clusters, key=lambda c: c.key):
+        network, subnets = _cloud_subnets(c)
+        if network is None:
+            continue
+        earlier = seen.setdefault(network, [])
+        for path, cidr in subnets:
+            mine = ipaddress.ip_network(cidr)
+            for other, other_path, theirs in earlier:
+                if other is not c and mine.overlaps(theirs):
+                    yield c.problem(path, "subnet-overlap",
+                                    f"subnet {mine} overlaps {theirs} of cluster "
+                                    f"'{other.spec.name}' ({other.inventory.locate(other_path)}) "
+                                    f"in {network}")
+        earlier.extend((c, path, ipaddress.ip_network(cidr)) for path, cidr in subnets)
+
+
+FLEET_RULES = (unique_clusters, unique_endpoints, shared_cloud_networks)
 OVERLAYS_DIR = "overlays"
 
 

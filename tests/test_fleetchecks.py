@@ -117,9 +117,9 @@ def test_aws_node_cidrs_inside_the_vpc_and_disjoint(tmp_path: Path) -> None:
           - {az: eu-west-1b, private: {cidr: 10.0.0.128/25}}
         """})
     assert problems(tmp_path) == [
-        "clusters/shop.yaml:3:60: subnet-outside-vpc: public node CIDR 10.1.0.0/24 is not inside "
+        "clusters/shop.yaml:3:67: subnet-outside-vpc: public node CIDR 10.1.0.0/24 is not inside "
         "the VPC CIDR 10.0.0.0/16",
-        "clusters/shop.yaml:4:31: subnet-overlap: private node CIDR 10.0.0.128/25 overlaps "
+        "clusters/shop.yaml:4:38: subnet-overlap: private node CIDR 10.0.0.128/25 overlaps "
         "10.0.0.0/24 (aws.subnets.0.private)",
     ]
 
@@ -207,3 +207,28 @@ def test_node_ipam_never_with_windows_workers(tmp_path: Path) -> None:
         """))
     assert problems(tmp_path) == [
         "clusters/dev/web.yaml:4:19: ipam-unsupported: node IPAM does not support Windows workers"]
+
+
+def test_clusters_in_one_azure_vnet_do_not_overlap(tmp_path: Path) -> None:
+    vnet = "  vnet: {name: shared, resourceGroup: rg-net, cidrBlocks: [10.60.0.0/16]}\n"
+    write_tree(tmp_path, {
+        "clusters/_defaults.yaml": AZURE,
+        "clusters/a.yaml": "azure:\n" + vnet + "  controlPlaneSubnet: {cidr: 10.60.0.0/24}\n"
+                           "  workerSubnet: {cidr: 10.60.4.0/22}\n",
+        "clusters/b.yaml": "azure:\n" + vnet + "  controlPlaneSubnet: {cidr: 10.60.1.0/24}\n"
+                           "  workerSubnet: {cidr: 10.60.6.0/24}\n",
+    })
+    assert problems(tmp_path) == [
+        "clusters/b.yaml:4:24: subnet-overlap: subnet 10.60.6.0/24 overlaps 10.60.4.0/22 of "
+        "cluster 'a' (clusters/a.yaml:4:24) in Azure VNet rg-net/shared"]
+
+
+def test_clusters_in_one_existing_aws_vpc_do_not_overlap(tmp_path: Path) -> None:
+    shop = "aws:\n  vpc: {existingID: vpc-0abc}\n  subnets: [{az: eu-west-1a, private: {cidr: %s}," \
+           " public: {cidr: %s}}]\n"
+    write_tree(tmp_path, {"clusters/_defaults.yaml": AWS.replace("  vpc: {cidr: 10.0.0.0/16}\n", ""),
+                          "clusters/a.yaml": shop % ("10.0.0.0/24", "10.0.1.0/24"),
+                          "clusters/b.yaml": shop % ("10.0.2.0/24", "10.0.1.128/25")})
+    assert problems(tmp_path) == [
+        "clusters/b.yaml:3:75: subnet-overlap: subnet 10.0.1.128/25 overlaps 10.0.1.0/24 of "
+        "cluster 'a' (clusters/a.yaml:3:75) in AWS VPC vpc-0abc"]
