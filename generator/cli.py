@@ -13,7 +13,13 @@ import typer
 from generator import pipeline
 from generator.explain import explain as explain_rows
 from generator.explain import find_cluster
-from generator.problems import FleetError, format_problems
+from generator.problems import FleetError, Location, Problem, format_problems
+from generator.report import as_json as diff_json
+from generator.report import as_markdown as diff_markdown
+from generator.report import as_text as diff_text
+from generator.risks import RISK_CLASSES
+from rich.console import Console
+
 from generator.ipamplan import as_json as plan_json
 from generator.ipamplan import as_text as plan_text
 from generator.ipamplan import make_plan, read_live
@@ -152,6 +158,58 @@ def schema() -> None:
     run(body)
 
 
+class DiffFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command()
+def diff(
+    root: RootOption = Path("."),
+    against: Annotated[Optional[str], typer.Option(
+        "--against", help="Compare with rendered/ at this git revision (e.g. origin/main).")] = None,
+    base: Annotated[Optional[str], typer.Option(
+        "--base", help="Compare what two commits' inventories render to: the old one.")] = None,
+    head: Annotated[Optional[str], typer.Option("--head", help="… and the new one.")] = None,
+    live: Annotated[Optional[Path], typer.Option(
+        "--live", help="An IPAM export (see ipam plan) to tell addresses in use.",
+        dir_okay=False)] = None,
+    fmt: Annotated[DiffFormat, typer.Option("--format", help="Output format.")] = DiffFormat.text,
+    max_bytes: Annotated[int, typer.Option("--max-bytes", min=1000,
+                                           help="Markdown size budget.")] = 65_000,
+    fail_on: Annotated[Optional[str], typer.Option(
+        "--fail-on", help=f"Exit 4 when one of these risk classes is found: "
+        f"{','.join(RISK_CLASSES)}.")] = None,
+) -> None:
+    """What render would change in rendered/, object by object, with risk classes.
+
+    Exit 0 no change, 1 changes, 4 a --fail-on risk class was found.
+
+    Example: fleetgen diff --against origin/main --format markdown --fail-on ip-removed-in-use
+    """
+    def body() -> int:
+        classes = [c.strip() for c in (fail_on or "").split(",") if c.strip()]
+        unknown = [c for c in classes if c not in RISK_CLASSES]
+        if unknown:
+            raise FleetError([Problem(Location("."), "usage",
+                                      f"unknown risk class {', '.join(unknown)}",
+                                      f"risk classes: {', '.join(RISK_CLASSES)}")])
+        result = pipeline.review(root, against=against, base=base, head=head,
+                                 live=read_live(live) if live else None)
+        if fmt is DiffFormat.json:
+            _out(json.dumps(diff_json(result), indent=2, ensure_ascii=False))
+        elif fmt is DiffFormat.markdown:
+            _out(diff_markdown(result, max_bytes))
+        else:
+            diff_text(result, Console(highlight=False, soft_wrap=True))
+        if any(r.cls in classes for r in result.risks):
+            return EXIT_POLICY
+        return EXIT_CHANGES if result.changes else EXIT_OK
+
+    run(body, "json" if fmt is DiffFormat.json else "text")
+
+
 ipam_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                        help="Node IPAM: pool capacity, allocation preview, v1alpha1 migration.")
 app.add_typer(ipam_app, name="ipam")
@@ -177,7 +235,7 @@ def ipam_plan(
     Example: fleetgen ipam plan --live ipam-export.yaml
     """
     def body() -> int:
-        fleet = pipeline.load_fleet(root.resolve(), allow_short_pools=True)
+        fleet = pipeline.load_fleet(root.resolve(), relaxed=frozenset({"pool-capacity"}))
         plan = make_plan(fleet, read_live(live) if live else None)
         if fmt is PlanFormat.json:
             _out(json.dumps(plan_json(plan), indent=2))

@@ -473,8 +473,10 @@ FLEET_RULES = (unique_clusters, unique_endpoints, shared_cloud_networks)
 OVERLAYS_DIR = "overlays"
 
 
-def check_fleet(inventory: Inventory, *, allow_short_pools: bool = False) -> Fleet:
-    """Validate every cluster and the fleet as a whole; raise FleetError with all problems."""
+def check_fleet(inventory: Inventory, *, relaxed: frozenset[str] = frozenset()) -> Fleet:
+    """Validate every cluster and the fleet as a whole; raise FleetError with all problems.
+
+    ``relaxed``: problem codes reported as warnings instead (for commands that report them)."""
     clusters = build_specs(inventory)
     problems = [p for c in clusters for rule in CLUSTER_RULES for p in rule(c)]
     problems += [p for rule in FLEET_RULES for p in rule(clusters)]
@@ -484,9 +486,8 @@ def check_fleet(inventory: Inventory, *, allow_short_pools: bool = False) -> Fle
     pools, found = resolve_pools(clusters)
     problems += found
     problems += check_pools(clusters, pools)
-    if allow_short_pools:  # `ipam plan` reports short pools itself (exit 4)
-        problems = [replace(p, severity="warning") if p.code == "pool-capacity" else p
-                    for p in problems]
+    # `ipam plan` and `diff` report these themselves, as exit-4 policy findings and risks.
+    problems = [replace(p, severity="warning") if p.code in relaxed else p for p in problems]
     raise_if_errors(problems)
     warnings = tuple(p for p in problems if p.severity == "warning")
     return Fleet(tuple(sorted(clusters, key=lambda c: c.key)), tuple(pools), warnings, flags)

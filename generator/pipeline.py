@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import fnmatch
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from generator.diff import Change, compare
 from generator.emit import emit
+from generator.gitio import export_fleet, files_at, repository, verify
+from generator.ipamplan import Live
+from generator.risks import Risk, risks
 from generator.fleet import Cluster, Fleet
 from generator.fleetchecks import check_fleet
 from generator.inventory import load_inventory
@@ -15,9 +20,9 @@ from generator.render import layout, render_outputs
 from generator.write import RENDERED_DIR, WritePlan, apply, plan_writes
 
 
-def load_fleet(root: Path, *, allow_short_pools: bool = False) -> Fleet:
+def load_fleet(root: Path, *, relaxed: frozenset[str] = frozenset()) -> Fleet:
     """Load, merge, validate and check the fleet under ``root``; raises FleetError."""
-    return check_fleet(load_inventory(root), allow_short_pools=allow_short_pools)
+    return check_fleet(load_inventory(root), relaxed=relaxed)
 
 
 def matches(cluster: Cluster, pattern: str) -> bool:
@@ -52,6 +57,62 @@ def wanted_files(root: Path, fleet: Fleet, selected: set[tuple[str, str, str]] |
     keep = folders | {parent for folder in folders for parent in folder.parents}
     wanted = emit(render_outputs(outputs, root), object_paths)
     return {path: data for path, data in wanted.items() if PurePosixPath(path).parent in keep}
+
+
+RELAXED_FOR_REVIEW = frozenset({"pool-capacity", "pool-overlap"})
+
+
+def rendered_tree(base: Path) -> dict[str, bytes]:
+    """The files of a rendered/ folder on disk (fleetgen's own bookkeeping left out)."""
+    if not base.is_dir():
+        return {}
+    return {p.relative_to(base).as_posix(): p.read_bytes() for p in sorted(base.rglob("*"))
+            if p.is_file() and not p.name.startswith(".fleetgen")}
+
+
+def _render_at(repo: Path, commit: str, prefix: str) -> tuple[Fleet, dict[str, bytes]]:
+    with tempfile.TemporaryDirectory(prefix="fleetgen-") as tmp:
+        root = Path(tmp)
+        export_fleet(repo, commit, prefix, root)
+        fleet = load_fleet(root, relaxed=RELAXED_FOR_REVIEW)
+        return fleet, wanted_files(root, fleet)
+
+
+@dataclass(frozen=True)
+class Review:
+    changes: list[Change]
+    risks: list[Risk]
+    fleet: Fleet
+    compared: str  # what the new render was compared with, for the report
+
+
+def review(root: Path, *, against: str | None = None, base: str | None = None,
+           head: str | None = None, live: Live | None = None) -> Review:
+    """What ``render`` would change in rendered/ (or, with ``base``/``head``, what two commits'
+    inventories render to), with the risks of each change. Reads git without touching the
+    index or the working tree."""
+    root = root.resolve()
+    if base is not None or head is not None:
+        if base is None or head is None:
+            raise FleetError([Problem(Location("."), "usage", "--base and --head go together")])
+        repo, prefix = repository(root)
+        _old_fleet, old_files = _render_at(repo, verify(repo, base), prefix)
+        fleet, new_files = _render_at(repo, verify(repo, head), prefix)
+        compared = f"{base}..{head}"
+    else:
+        fleet = load_fleet(root, relaxed=RELAXED_FOR_REVIEW)
+        new_files = wanted_files(root, fleet)
+        if against is not None:
+            repo, prefix = repository(root)
+            old_files = files_at(repo, verify(repo, against),
+                                 f"{prefix}/{RENDERED_DIR}" if prefix else RENDERED_DIR)
+            old_files = {p: d for p, d in old_files.items() if not p.startswith(".fleetgen")}
+            compared = f"rendered/ at {against}"
+        else:
+            old_files = rendered_tree(root / RENDERED_DIR)
+            compared = "rendered/ in the working tree"
+    changes = compare(old_files, new_files)
+    return Review(changes, risks(changes, fleet, old_files, live), fleet, compared)
 
 
 @dataclass(frozen=True)

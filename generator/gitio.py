@@ -1,0 +1,84 @@
+"""Reading a fleet at a git revision through git itself: never the index, never the work tree.
+
+``git ls-tree`` lists the files under a prefix at a revision and ``git cat-file --batch`` reads
+their contents in one process, so comparing with ``origin/main`` leaves the repository exactly as
+it was (a test proves it byte for byte).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path, PurePosixPath
+
+from generator.problems import FleetError, Location, Problem
+
+
+def _git(repo: Path, *args: str, stdin: bytes | None = None) -> bytes:
+    try:
+        done = subprocess.run(["git", "-C", str(repo), *args], input=stdin, capture_output=True,
+                              check=False)
+    except FileNotFoundError:
+        raise FleetError([Problem(Location("."), "git", "git is not installed")]) from None
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise FleetError([Problem(Location("."), "git", f"git {args[0]}: "
+                                  f"{message[-1] if message else 'failed'}")])
+    return done.stdout
+
+
+def repository(root: Path) -> tuple[Path, str]:
+    """The repository holding ``root`` and ``root``'s path inside it ('' at the top)."""
+    top = Path(_git(root, "rev-parse", "--show-toplevel").decode().strip()).resolve()
+    inside = root.resolve().relative_to(top).as_posix()
+    return top, "" if inside == "." else inside
+
+
+def verify(repo: Path, ref: str) -> str:
+    """The commit a revision names; a located error when it names none."""
+    try:
+        return _git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").decode().strip()
+    except FleetError:
+        raise FleetError([Problem(Location("."), "git-ref", f"'{ref}' names no commit",
+                                  "fetch it first (git fetch origin main) or check the name")]) \
+            from None
+
+
+def files_at(repo: Path, commit: str, prefix: str) -> dict[str, bytes]:
+    """Every file under ``prefix`` at ``commit``, by path relative to ``prefix``."""
+    listing = _git(repo, "ls-tree", "-r", "-z", "--full-tree", commit, "--", prefix or ".")
+    entries: list[tuple[str, str]] = []
+    for record in listing.split(b"\0"):
+        if not record:
+            continue
+        meta, _, raw_path = record.partition(b"\t")
+        mode, kind, sha = meta.split()
+        if kind == b"blob" and mode != b"120000":  # symlinks are not fleet files
+            entries.append((raw_path.decode("utf-8", "surrogateescape"), sha.decode()))
+    if not entries:
+        return {}
+    batch = _git(repo, "cat-file", "--batch", stdin="".join(f"{sha}\n" for _, sha in entries)
+                 .encode())
+    out: dict[str, bytes] = {}
+    offset = 0
+    for name, _blob in entries:
+        header_end = batch.index(b"\n", offset)
+        size = int(batch[offset:header_end].split()[2])
+        start = header_end + 1
+        out[str(PurePosixPath(name).relative_to(prefix)) if prefix else name] = \
+            batch[start:start + size]
+        offset = start + size + 1
+    return out
+
+
+def export_fleet(repo: Path, commit: str, prefix: str, dest: Path,
+                 folders: tuple[str, ...] = ("clusters", "templates", "overlays")) -> None:
+    """Write the fleet's source folders at ``commit`` into ``dest`` (a fresh temporary folder)."""
+    for folder in folders:
+        sub = f"{prefix}/{folder}" if prefix else folder
+        for rel, data in files_at(repo, commit, sub).items():
+            target = (dest / folder / rel).resolve()
+            if dest.resolve() not in target.parents:
+                raise FleetError([Problem(Location(f"{folder}/{rel}"), "path",
+                                          "a path at that revision leaves the fleet folder")])
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
