@@ -20,6 +20,7 @@ from generator.report import as_text as diff_text
 from generator.risks import RISK_CLASSES
 from rich.console import Console
 
+from generator.importer import import_tkg
 from generator.ipamplan import as_json as plan_json
 from generator.ipamplan import as_text as plan_text
 from generator.ipamplan import make_plan, read_live
@@ -208,6 +209,40 @@ def diff(
         return EXIT_CHANGES if result.changes else EXIT_OK
 
     run(body, "json" if fmt is DiffFormat.json else "text")
+
+
+import_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                         help="Bring existing clusters into the inventory.")
+app.add_typer(import_app, name="import")
+
+
+@import_app.command("tkg")
+def import_tkg_command(
+    flat: Annotated[Path, typer.Argument(help="A TKG flat cluster configuration file.",
+                                         dir_okay=False, exists=True)],
+    pool: Annotated[Optional[Path], typer.Option(
+        "--pool", help="Its node IP pool (InClusterIPPool / GlobalInClusterIPPool, v1alpha1 or "
+        "v1alpha2).", dir_okay=False, exists=True)] = None,
+    to: Annotated[Path, typer.Option("--to", help="The clusters/ folder to write into.",
+                                     file_okay=False)] = Path("clusters"),
+    root: RootOption = Path("."),
+) -> None:
+    """Turn a TKG flat cluster config (and its pool) into an inventory file.
+
+    Values the folder's _defaults.yaml already give are not repeated; variables that are not
+    imported are reported and listed at the top of the file; passwords are refused.
+
+    Example: fleetgen import tkg wl1.yaml --pool wl1-pool.yaml --to clusters/site-a/prod
+    """
+    def body() -> int:
+        base = root.resolve()
+        result = import_tkg(base, flat, pool, to if to.is_absolute() else base / to)
+        _err(format_problems(result.reported, "text"))
+        atomic_write(result.path, result.text.encode("utf-8"))
+        _out(f"wrote {result.path.relative_to(base).as_posix()}")
+        return EXIT_OK
+
+    run(body)
 
 
 ipam_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,

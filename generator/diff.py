@@ -9,7 +9,6 @@ and feature files are compared key by key, other text files line by line.
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, Literal
@@ -18,12 +17,10 @@ from deepdiff import DeepDiff
 from ruamel.yaml.error import YAMLError
 
 from generator.ipam import AddressSet
+from generator.secrets import masked
 from generator.yamlio import load_fast_all
 
 Kind = Literal["added", "removed", "changed"]
-SECRET_KEY = re.compile(r"(password|passwd|secret|token|private[-_]?key|credential|"
-                        r"access[-_]?key|ssh[-_]?key(?!name))", re.IGNORECASE)
-MASK = "***"
 POOL_KINDS = ("InClusterIPPool", "GlobalInClusterIPPool")
 IGNORED_FIELDS = ("TKR_DATA",)  # written by a TKG webhook at admission, never by fleetgen
 
@@ -117,19 +114,6 @@ def by_name(value: Any) -> Any:
             return {f"[{v['name']}]": by_name({k: x for k, x in v.items() if k != "name"})
                     for v in value if v.get("name") not in IGNORED_FIELDS}
         return [by_name(v) for v in value]
-    return value
-
-
-def masked(value: Any, key: str = "") -> Any:
-    """Values under secret-looking keys, and tanzu ``<encoded:…>`` values, never leave the tool."""
-    if SECRET_KEY.search(key):
-        return MASK
-    if isinstance(value, dict):
-        return {k: masked(v, str(k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [masked(v, key) for v in value]
-    if isinstance(value, str) and value.startswith("<encoded:"):
-        return MASK
     return value
 
 

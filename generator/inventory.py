@@ -17,9 +17,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from generator.problems import FleetError, Location, Problem
+from generator.secrets import is_secret_key, is_secret_value
 from generator.yamlio import Path_, Positions, load_positioned
 
 DEFAULTS_FILE = "_defaults.yaml"
@@ -104,6 +105,26 @@ def _origins(positions: Positions) -> dict[Path_, Origin]:
     return {path: Origin(positions.keys[path], loc) for path, loc in positions.values.items()}
 
 
+def _secrets(value: Any, path: Path_, positions: Positions) -> Iterator[Problem]:
+    """Secrets never enter the repository; the value itself is never printed."""
+    hint = ("keep it in a Secret on the management cluster and reference it (identityRef); "
+            "remove it from git history too")
+    if isinstance(value, dict):
+        for key, child in value.items():
+            if is_secret_key(str(key)) and not isinstance(child, (dict, list)):
+                yield Problem(positions.keys[(*path, key)], "secret-in-inventory",
+                              f"'{key}' looks like a secret; inventories must not hold secrets",
+                              hint)
+            else:
+                yield from _secrets(child, (*path, key), positions)
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _secrets(child, (*path, index), positions)
+    elif is_secret_value(value):
+        yield Problem(positions.values[path], "secret-in-inventory",
+                      "this value is an encoded password or a private key", hint)
+
+
 def _listdir_sorted(folder: Path) -> list[os.DirEntry[str]]:
     # Sorted by name so the result never depends on the file system's listing order.
     with os.scandir(folder) as entries:
@@ -168,6 +189,10 @@ class _Loader:
             self.problems.append(Problem(Location(rel, 1, 1), "not-a-mapping",
                                          "an inventory file must be a mapping of keys to values",
                                          "start the file with keys such as 'managementCluster:'"))
+            return None
+        secrets = list(_secrets(doc, (), positions))
+        if secrets:
+            self.problems.extend(secrets)
             return None
         return doc, _origins(positions)
 

@@ -61,7 +61,9 @@ def cluster_view(cluster: Cluster) -> dict[str, Any]:
             "machine": _machine(spec, "controlPlane", spec.control_plane.machine),
         },
         "machine_deployments": [_machine_deployment(spec, md) for md in spec.machine_deployments],
-        "worker_machine": _machine(spec, "worker", None),
+        # The `worker` variable (and the flat config's single worker size) carry the first
+        # machine deployment's machine; the others override it where they differ.
+        "worker_machine": _machine(spec, "worker", spec.machine_deployments[0].machine),
         "worker_count": spec.worker_replicas,
         "network": {
             "ip_family": spec.network.ip_family,

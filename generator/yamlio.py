@@ -59,6 +59,7 @@ def load_positioned(text: str, file: str) -> tuple[Any, Positions]:
     Raises FleetError with a located ``yaml-syntax`` / ``duplicate-key`` problem on bad YAML.
     """
     try:
+        _screen(text, file, single=True)
         doc = _RT.load(text)
     except DuplicateKeyError as exc:
         raise FleetError([_marked_problem(exc, file, "duplicate-key",
@@ -71,13 +72,52 @@ def load_positioned(text: str, file: str) -> tuple[Any, Positions]:
     return _plain(doc, (), positions), positions
 
 
+MAX_DEPTH = 64
+PLAIN_TAGS = {None, "!", *(f"tag:yaml.org,2002:{t}"
+                           for t in ("str", "int", "float", "bool", "null", "map", "seq"))}
+
+
+def _screen(text: str, file: str, *, single: bool) -> None:
+    """Refuse what a hand-written inventory never needs, from the event stream alone, before
+    anything is built: aliases (an alias bomb expands exponentially), explicit tags (object
+    construction), absurd nesting and, where one is expected, several documents."""
+    depth = documents = 0
+    for event in _SAFE.parse(text):
+        name = type(event).__name__
+        mark = event.start_mark
+        where = Location(file, mark.line + 1, mark.column + 1)
+        if name == "AliasEvent":
+            raise FleetError([Problem(where, "yaml-alias", "anchors and aliases are not supported "
+                                      "in inventories", "put shared values in a _defaults.yaml")])
+        if getattr(event, "tag", None) not in PLAIN_TAGS:
+            raise FleetError([Problem(where, "yaml-tag", f"the tag {event.tag} is not supported",
+                                      "remove the tag; inventories hold plain values")])
+        if name in ("MappingStartEvent", "SequenceStartEvent"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise FleetError([Problem(where, "yaml-depth",
+                                          f"nesting deeper than {MAX_DEPTH} levels")])
+        elif name in ("MappingEndEvent", "SequenceEndEvent"):
+            depth -= 1
+        elif name == "DocumentStartEvent":
+            documents += 1
+            if single and documents > 1:
+                raise FleetError([Problem(where, "yaml-documents",
+                                          "an inventory file holds one document, not several",
+                                          "remove the '---' separator")])
+
+
 def _marked_problem(exc: MarkedYAMLError, file: str, code: str, hint: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
     message = " ".join(part for part in (exc.context, exc.problem) if part) or str(exc)
     if code == "duplicate-key":
-        message = message.replace("found duplicate key", "duplicate key").replace(
-            "while constructing a mapping ", "")
+        # Name both lines, never the values (one of them may be a secret).
+        key = re.search(r'duplicate key "(.*?)"', message)
+        first = exc.context_mark
+        message = (f"duplicate key '{key.group(1) if key else '?'}'"
+                   + (f" (first at line {first.line + 1})" if first is not None else ""))
+    message = message.split(' in "<unicode string>"')[0]
     return Problem(Location(file, line, col), code, " ".join(message.split()), hint)
 
 
@@ -88,6 +128,10 @@ def _plain(node: Any, path: Path_, pos: Positions) -> Any:
         for key, value in node.items():
             kline, kcol = node.lc.key(key)
             vline, vcol = node.lc.value(key)
+            if not isinstance(key, str):
+                raise FleetError([Problem(Location(pos.file, kline + 1, kcol + 1), "yaml-key",
+                                          f"keys must be text, not {type(key).__name__}",
+                                          "put the key in quotes")])
             child = (*path, str(key))
             pos.keys[child] = Location(pos.file, kline + 1, kcol + 1)
             pos.values[child] = Location(pos.file, vline + 1, vcol + 1)

@@ -1,0 +1,39 @@
+"""What counts as a secret, in one place: inventories refuse them and reports mask them.
+
+Secrets (vSphere passwords, cloud credentials, private keys) never belong in a fleet repository:
+the management cluster holds them in Secrets, and inventories reference those (``identityRef``).
+
+>>> [is_secret_key(k) for k in ("password", "sshKeyName", "AZURE_CLIENT_SECRET", "privateKey")]
+[True, False, True, True]
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+MASK = "***"
+_SECRET_KEY = re.compile(r"(password|passwd|secret|token|private[-_]?key|credential|"
+                         r"access[-_]?key(?!name)|ssh[-_]?key(?!name))", re.IGNORECASE)
+_PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
+
+
+def is_secret_key(key: str) -> bool:
+    return bool(_SECRET_KEY.search(key))
+
+
+def is_secret_value(value: Any) -> bool:
+    """tanzu's ``<encoded:…>`` form (base64, not encryption) and PEM private keys."""
+    return isinstance(value, str) and (value.startswith("<encoded:")
+                                       or bool(_PRIVATE_KEY.search(value)))
+
+
+def masked(value: Any, key: str = "") -> Any:
+    """``value`` with everything under a secret-looking key, and every secret value, masked."""
+    if is_secret_key(key) or is_secret_value(value):
+        return MASK
+    if isinstance(value, dict):
+        return {k: masked(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked(v, key) for v in value]
+    return value
