@@ -138,7 +138,11 @@ def discover(root: Path) -> tuple[list[Path], list[Problem]]:
         return [], [Problem(Location(CLUSTERS_DIR), "no-clusters",
                             f"no '{CLUSTERS_DIR}/' folder under {root}",
                             "run fleetgen in a fleet repository, or pass --root DIR")]
+    if base.is_symlink():
+        return [], [Problem(Location(CLUSTERS_DIR), "symlink", f"'{CLUSTERS_DIR}/' is a symlink",
+                            "fleetgen reads only real folders inside the repository")]
     found: list[Path] = []
+    problems: list[Problem] = []
     pending = [base]
     while pending:
         folder = pending.pop()
@@ -146,12 +150,17 @@ def discover(root: Path) -> tuple[list[Path], list[Problem]]:
         for entry in _listdir_sorted(folder):
             if entry.name.startswith("."):
                 continue
-            if entry.is_dir():
+            if entry.is_symlink():
+                # Never followed: a link could leave the repository or loop back on itself.
+                problems.append(Problem(Location(Path(entry.path).relative_to(root).as_posix()),
+                                        "symlink", "symlinks are not followed in clusters/",
+                                        "copy the file, or share values through _defaults.yaml"))
+            elif entry.is_dir(follow_symlinks=False):
                 subfolders.append(Path(entry.path))
             elif entry.name.endswith(".yaml") and entry.name != DEFAULTS_FILE:
                 found.append(Path(entry.path))
         pending.extend(reversed(subfolders))
-    return sorted(found, key=lambda p: p.relative_to(base).parts), []
+    return sorted(found, key=lambda p: p.relative_to(base).parts), problems
 
 
 class _Loader:

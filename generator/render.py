@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import (ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError,
-                    TemplateSyntaxError)
+                    TemplateRuntimeError, TemplateSyntaxError)
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from ruamel.yaml.error import YAMLError
 
@@ -48,13 +49,41 @@ def to_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2)
 
 
+MAX_SEQUENCE = 1_000_000  # characters or items a template may build with `*`
+MAX_OUTPUT = 4_000_000    # characters one rendered file may have
+
+
+class FleetSandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox, plus limits on what a template can build: `'a' * 10**9` or
+    `2 ** 10**9` fails fast instead of exhausting memory, and None never renders as "None"."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int) and abs(right) > 1000:
+            raise SecurityError(f"the exponent {right} is too large")
+        if operator == "*":
+            for seq, count in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(count, int) \
+                        and len(seq) * count > MAX_SEQUENCE:
+                    raise SecurityError(f"the result of * would hold {len(seq) * count} items")
+        return super().call_binop(context, operator, left, right)
+
+
+def _finalize(value: Any) -> Any:
+    if value is None:
+        raise TemplateRuntimeError("a value is None; write it with `| yaml` (null) or test it "
+                                   "with `is none`")
+    return value
+
+
 def environment(root: Path) -> ImmutableSandboxedEnvironment:
     loaders = []
     if (root / TEMPLATES_DIR).is_dir():
         loaders.append(FileSystemLoader(root / TEMPLATES_DIR))
     loaders.append(FileSystemLoader(str(files("generator.templates"))))
-    env = ImmutableSandboxedEnvironment(loader=ChoiceLoader(loaders), undefined=StrictUndefined,
-                                        keep_trailing_newline=True, autoescape=False)
+    env = FleetSandbox(loader=ChoiceLoader(loaders), undefined=StrictUndefined,
+                       keep_trailing_newline=True, autoescape=False, finalize=_finalize)
     env.filters["yaml"] = to_yaml_flow
     env.filters["json"] = to_json
     env.filters["compact"] = compact
@@ -79,8 +108,15 @@ class Renderer:
             raise FleetError([Problem(Location(self.template_path(name), exc.lineno, 1),
                                       "template-syntax", exc.message or str(exc))]) from None
         except TemplateError as exc:
+            raise FleetError([Problem(Location(self.template_path(template), _template_line(exc)),
+                                      "template-error", f"rendering {subject}: {exc}")]) from None
+        except (RecursionError, MemoryError, OverflowError) as exc:
             raise FleetError([Problem(Location(self.template_path(template)), "template-error",
-                                      f"rendering {subject}: {exc}")]) from None
+                                      f"rendering {subject}: {type(exc).__name__}")]) from None
+        if len(text) > MAX_OUTPUT:
+            raise FleetError([Problem(Location(self.template_path(template)), "template-output",
+                                      f"rendering {subject} gave {len(text)} characters, more "
+                                      f"than the {MAX_OUTPUT} a file may have")])
         return text if text.endswith("\n") else text + "\n"
 
     def document(self, template: str, context: dict[str, Any], subject: str) -> Any:
@@ -174,6 +210,17 @@ def _view(source: Source) -> dict[str, Any]:
     return {"p": pool_view(source)}
 
 
+def _template_line(exc: BaseException) -> int:
+    """The template line an error happened on, from the traceback Jinja maps to template lines."""
+    tb = exc.__traceback__
+    line = 0
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(".j2"):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
 def render_outputs(outputs: list[Output], root: Path) -> list[RenderedFile]:
     """Render the given outputs; every problem of every file is collected before raising."""
     renderer = Renderer(root)
@@ -200,6 +247,36 @@ def render_outputs(outputs: list[Output], root: Path) -> list[RenderedFile]:
             problems.extend(exc.problems)
             continue
         rendered.append(RenderedFile(output.path, docs, output.kubernetes))
+    problems += check_objects(rendered, renderer)
     if problems:
         raise FleetError(problems)
     return rendered
+
+
+def check_objects(files: list[RenderedFile], renderer: Renderer) -> list[Problem]:
+    """Every Kubernetes object has apiVersion, kind and a name, and no two objects on one
+    management cluster share an identity (kustomize would refuse the build)."""
+    problems: list[Problem] = []
+    seen: dict[tuple[str, ...], str] = {}
+    for f in files:
+        if not f.kubernetes:
+            continue
+        for index, doc in enumerate(f.documents):
+            meta = doc.get("metadata") if isinstance(doc, dict) else None
+            name = meta.get("name") if isinstance(meta, dict) else None
+            if not (isinstance(doc, dict) and doc.get("apiVersion") and doc.get("kind")
+                    and isinstance(name, str) and name):
+                problems.append(Problem(Location(f"rendered/{f.path}"), "template-output",
+                                        "a rendered object lacks apiVersion, kind or "
+                                        "metadata.name", "check the template that writes it"))
+                continue
+            group = str(doc["apiVersion"]).rpartition("/")[0]
+            identity = (f.path.split("/", 1)[0], group, str(doc["kind"]),
+                        str(meta.get("namespace") or ""), name)  # type: ignore[union-attr]
+            first = seen.setdefault(identity, f"{f.path}#{index}")
+            if first != f"{f.path}#{index}":
+                first = first.split("#")[0]
+                problems.append(Problem(Location(f"rendered/{f.path}"), "duplicate-object",
+                                        f"{doc['kind']} {identity[3] + '/' if identity[3] else ''}"
+                                        f"{name} is also written to rendered/{first}"))
+    return problems

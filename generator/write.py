@@ -13,11 +13,12 @@ import errno
 import hashlib
 import json
 import os
+import socket
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Iterator
+from pathlib import Path, PurePosixPath
+from typing import Iterable, Iterator
 
 from generator.problems import FleetError, Location, Problem
 
@@ -93,6 +94,7 @@ def plan_writes(base: Path, wanted: dict[str, bytes], *, scope: set[str] | None 
 
     ``scope``: with ``--select``, only owned files under these folders may be deleted.
     """
+    refuse_symlinks(base, wanted)
     old = read_manifest(base)
     plan = WritePlan(base)
     for path, data in wanted.items():
@@ -126,6 +128,29 @@ def plan_writes(base: Path, wanted: dict[str, bytes], *, scope: set[str] | None 
     return plan
 
 
+def refuse_symlinks(base: Path, paths: Iterable[str]) -> None:
+    """rendered/ and every folder in it must be real: writing through a link could land
+    anywhere, outside the repository included."""
+    problems, checked = [], set()
+    candidates = [base] if base.is_symlink() else []
+    for rel in paths:
+        folder = base
+        for part in PurePosixPath(rel).parts:
+            folder = folder / part
+            if folder in checked:
+                continue
+            checked.add(folder)
+            if folder.is_symlink():
+                candidates.append(folder)
+    for link in candidates:
+        problems.append(Problem(Location(f"{RENDERED_DIR}/{link.relative_to(base).as_posix()}"
+                                         if link != base else RENDERED_DIR), "symlink",
+                                "is a symlink; fleetgen writes only real files and folders",
+                                "replace the link with a real folder (or remove it)"))
+    if problems:
+        raise FleetError(sorted(set(problems), key=Problem.sort_key))
+
+
 def _conflict(path: str, current: bytes, old: dict[str, str]) -> Problem | None:
     where = Location(f"{RENDERED_DIR}/{path}")
     if path not in old:
@@ -137,19 +162,50 @@ def _conflict(path: str, current: bytes, old: dict[str, str]) -> Problem | None:
     return None
 
 
+def _holder(lock: Path) -> tuple[str, int]:
+    try:
+        host, _, pid = lock.read_text(encoding="utf-8").strip().partition(" ")
+        return host, int(pid)
+    except (OSError, ValueError):
+        return "", 0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return pid > 0
+
+
 @contextmanager
 def locked(base: Path) -> Iterator[None]:
-    """One writer at a time: a second concurrent render fails instead of interleaving."""
+    """One writer at a time: a second concurrent render fails fast, naming the holder. A lock
+    left by a process of this machine that no longer runs (kill -9) is taken over."""
     base.mkdir(parents=True, exist_ok=True)
     lock = base / LOCK
-    try:
-        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-    except FileExistsError:
+    me = socket.gethostname()
+    for _attempt in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            break
+        except FileExistsError:
+            host, pid = _holder(lock)
+            if host == me and not _alive(pid):
+                lock.unlink(missing_ok=True)
+                continue
+            raise FleetError([Problem(Location(f"{RENDERED_DIR}/{LOCK}"), "locked",
+                                      f"another fleetgen render (pid {pid} on {host or '?'}) is "
+                                      "writing rendered/",
+                                      f"wait for it; if it is gone, delete {RENDERED_DIR}/{LOCK}")
+                              ]) from None
+    else:
         raise FleetError([Problem(Location(f"{RENDERED_DIR}/{LOCK}"), "locked",
-                                  "another fleetgen render is writing rendered/",
-                                  f"if none is running, delete {RENDERED_DIR}/{LOCK}")]) from None
+                                  "could not take the lock")])
     try:
-        os.write(fd, str(os.getpid()).encode())
+        os.write(fd, f"{me} {os.getpid()}".encode())
         os.close(fd)
         yield
     finally:
@@ -172,16 +228,30 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 
 def apply(plan: WritePlan) -> None:
-    """Carry out a conflict-free plan; the manifest is written last."""
+    """Carry out a conflict-free plan; the manifest is written last.
+
+    Each file is replaced atomically, so a crash at any point leaves every file old or new and
+    the next run converges; a file system error names the file, and that file keeps its old
+    content."""
     assert not plan.conflicts, "apply() needs a plan without conflicts"
     with locked(plan.base):
-        for path, data in sorted(plan.writes.items()):
-            atomic_write(plan.base / path, data)
-        for path in plan.deletes:
-            (plan.base / path).unlink(missing_ok=True)
-            _prune_empty(plan.base, (plan.base / path).parent)
-        if plan.manifest_changed:
-            atomic_write(plan.base / MANIFEST, manifest_bytes(plan.manifest))
+        current = ""
+        try:
+            for path, data in sorted(plan.writes.items()):
+                current = path
+                atomic_write(plan.base / path, data)
+            for path in plan.deletes:
+                current = path
+                (plan.base / path).unlink(missing_ok=True)
+                _prune_empty(plan.base, (plan.base / path).parent)
+            if plan.manifest_changed:
+                current = MANIFEST
+                atomic_write(plan.base / MANIFEST, manifest_bytes(plan.manifest))
+        except OSError as exc:
+            raise FleetError([Problem(Location(f"{RENDERED_DIR}/{current}"), "write-failed",
+                                      f"cannot write: {exc.strerror or exc}",
+                                      "free space or fix permissions, then render again: files "
+                                      "already written are complete")]) from None
 
 
 def _prune_empty(base: Path, folder: Path) -> None:
