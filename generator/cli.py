@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Callable, NoReturn, Optional
+from typing import Annotated, Callable, Iterator, NoReturn, Optional
 
 import typer
 
@@ -19,6 +20,7 @@ from generator.report import as_markdown as diff_markdown
 from generator.report import as_text as diff_text
 from generator.risks import RISK_CLASSES
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from generator.importer import import_tkg
 from generator.ipamplan import as_json as plan_json
@@ -32,6 +34,26 @@ EXIT_OK, EXIT_CHANGES, EXIT_INVALID, EXIT_INTERNAL, EXIT_POLICY, EXIT_INTERRUPTE
 
 app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode=None,
                   help="Render TKG / Cluster API cluster inventories into GitOps manifests.")
+
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+
+
+@contextmanager
+def progress_bar(what: str, quiet: bool) -> Iterator[pipeline.Progress | None]:
+    """A progress bar on stderr when it is a terminal (never in CI logs or pipes, never with
+    --quiet); the callback takes (done, total)."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    with Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(what, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
 
 RootOption = Annotated[Path, typer.Option("--root", help="The fleet repository (holds clusters/).",
                                           file_okay=False)]
@@ -83,15 +105,20 @@ def render(
     force: Annotated[bool, typer.Option("--force", help="Overwrite generated files edited by "
                                         "hand.")] = False,
     select: Annotated[Optional[list[str]], typer.Option(
-        "--select", help="Only these clusters: name, mgmt/ns/name or file path; globs allowed.")
-    ] = None,
+        "--select", help="Only these clusters: name, mgmt/ns/name, file path (globs allowed) or "
+        "label:KEY=VALUE; repeatable.")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1,
+                                      help="Render in N processes (same output).")] = 1,
+    quiet: QuietOption = False,
 ) -> None:
     """Render the fleet into rendered/.
 
     Example: fleetgen render --check
     """
     def body() -> int:
-        result = pipeline.render(root, check=check, force=force, patterns=select)
+        with progress_bar("rendering", quiet) as progress:
+            result = pipeline.render(root, check=check, force=force, patterns=select, jobs=jobs,
+                                     progress=progress)
         plan = result.plan
         if check:
             lines = plan.summary() + [f"{p.location}: {p.message}" for p in plan.conflicts]
@@ -182,6 +209,9 @@ def diff(
     fail_on: Annotated[Optional[str], typer.Option(
         "--fail-on", help=f"Exit 4 when one of these risk classes is found: "
         f"{','.join(RISK_CLASSES)}.")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1,
+                                      help="Render in N processes (same output).")] = 1,
+    quiet: QuietOption = False,
 ) -> None:
     """What render would change in rendered/, object by object, with risk classes.
 
@@ -196,8 +226,10 @@ def diff(
             raise FleetError([Problem(Location("."), "usage",
                                       f"unknown risk class {', '.join(unknown)}",
                                       f"risk classes: {', '.join(RISK_CLASSES)}")])
-        result = pipeline.review(root, against=against, base=base, head=head,
-                                 live=read_live(live) if live else None)
+        with progress_bar("rendering", quiet) as progress:
+            result = pipeline.review(root, against=against, base=base, head=head,
+                                     live=read_live(live) if live else None, jobs=jobs,
+                                     progress=progress)
         if fmt is DiffFormat.json:
             _out(json.dumps(diff_json(result), indent=2, ensure_ascii=False))
         elif fmt is DiffFormat.markdown:

@@ -6,6 +6,7 @@ import fnmatch
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Callable
 
 from generator.diff import Change, compare
 from generator.emit import emit
@@ -16,7 +17,8 @@ from generator.fleet import Cluster, Fleet
 from generator.fleetchecks import check_fleet
 from generator.inventory import load_inventory
 from generator.problems import FleetError, Location, Problem
-from generator.render import layout, render_outputs
+from generator.parallel import render_parallel
+from generator.render import check_objects, layout
 from generator.write import RENDERED_DIR, WritePlan, apply, plan_writes
 
 
@@ -26,7 +28,12 @@ def load_fleet(root: Path, *, relaxed: frozenset[str] = frozenset()) -> Fleet:
 
 
 def matches(cluster: Cluster, pattern: str) -> bool:
-    """``--select``: a cluster name, ``mgmt/namespace/name`` or an inventory path, globs allowed."""
+    """``--select``: a cluster name, ``mgmt/namespace/name``, an inventory path (globs allowed)
+    or ``label:KEY=VALUE`` (``label:KEY`` for any value)."""
+    if pattern.startswith("label:"):
+        key, _, value = pattern[len("label:"):].partition("=")
+        labels = cluster.spec.labels
+        return key in labels and (not value or fnmatch.fnmatchcase(labels[key], value))
     return any(fnmatch.fnmatchcase(candidate, pattern) for candidate in (
         cluster.spec.name, cluster.folder, cluster.inventory.file,
         cluster.inventory.file.removeprefix("clusters/")))
@@ -43,19 +50,33 @@ def select(fleet: Fleet, patterns: list[str]) -> set[tuple[str, str, str]] | Non
     return chosen
 
 
-def wanted_files(root: Path, fleet: Fleet, selected: set[tuple[str, str, str]] | None = None
-                 ) -> dict[str, bytes]:
+Progress = Callable[[int, int], None]  # (done, total) outputs
+
+
+def wanted_files(root: Path, fleet: Fleet, selected: set[tuple[str, str, str]] | None = None,
+                 *, jobs: int = 1, progress: Progress | None = None) -> dict[str, bytes]:
     """The bytes of every file render would produce below ``rendered/``."""
     outputs = layout(fleet)
     object_paths = [o.path for o in outputs if o.kubernetes]
+    if selected is not None:
+        outputs = [o for o in outputs if o.clusters & selected]
+    done = 0
+
+    def advance(count: int) -> None:
+        nonlocal done
+        done += count
+        if progress is not None:
+            progress(done, len(outputs))
+
+    rendered = render_parallel(outputs, root, jobs, advance if progress else None)
+    check_objects(rendered)
+    wanted = emit(rendered, object_paths)
     if selected is None:
-        return emit(render_outputs(outputs, root), object_paths)
-    outputs = [o for o in outputs if o.clusters & selected]
+        return wanted
     # A partial render updates the selected clusters' folders and the kustomizations above them
     # (which list the whole fleet); other clusters' folders are left as they are.
     folders = {PurePosixPath(o.path).parent for o in outputs}
     keep = folders | {parent for folder in folders for parent in folder.parents}
-    wanted = emit(render_outputs(outputs, root), object_paths)
     return {path: data for path, data in wanted.items() if PurePosixPath(path).parent in keep}
 
 
@@ -87,7 +108,8 @@ class Review:
 
 
 def review(root: Path, *, against: str | None = None, base: str | None = None,
-           head: str | None = None, live: Live | None = None) -> Review:
+           head: str | None = None, live: Live | None = None, jobs: int = 1,
+           progress: Progress | None = None) -> Review:
     """What ``render`` would change in rendered/ (or, with ``base``/``head``, what two commits'
     inventories render to), with the risks of each change. Reads git without touching the
     index or the working tree."""
@@ -101,7 +123,7 @@ def review(root: Path, *, against: str | None = None, base: str | None = None,
         compared = f"{base}..{head}"
     else:
         fleet = load_fleet(root, relaxed=RELAXED_FOR_REVIEW)
-        new_files = wanted_files(root, fleet)
+        new_files = wanted_files(root, fleet, jobs=jobs, progress=progress)
         if against is not None:
             repo, prefix = repository(root)
             old_files = files_at(repo, verify(repo, against),
@@ -123,13 +145,14 @@ class RenderResult:
 
 
 def render(root: Path, *, check: bool = False, force: bool = False,
-           patterns: list[str] | None = None) -> RenderResult:
+           patterns: list[str] | None = None, jobs: int = 1,
+           progress: Progress | None = None) -> RenderResult:
     """Render the fleet into ``root/rendered``. Nothing is written unless every stage succeeded
     for every cluster and no generated file was edited by hand (or ``force``)."""
     root = root.resolve()
     fleet = load_fleet(root)
     selected = select(fleet, patterns or [])
-    wanted = wanted_files(root, fleet, selected)
+    wanted = wanted_files(root, fleet, selected, jobs=jobs, progress=progress)
     scope = None if selected is None else {"/".join(key) for key in selected}
     plan = plan_writes(root / RENDERED_DIR, wanted, scope=scope, force=force)
     if plan.conflicts and not check:

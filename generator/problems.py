@@ -67,6 +67,10 @@ class FleetError(Exception):
         self.problems = sorted(problems, key=Problem.sort_key)
         super().__init__("\n".join(p.text() for p in self.problems))
 
+    def __reduce__(self) -> tuple[type[FleetError], tuple[list[Problem]]]:
+        # Crosses process boundaries intact (parallel rendering).
+        return (FleetError, (self.problems,))
+
 
 def has_errors(problems: Iterable[Problem]) -> bool:
     return any(p.severity == "error" for p in problems)

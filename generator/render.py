@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from jinja2 import (ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError,
                     TemplateRuntimeError, TemplateSyntaxError)
@@ -221,7 +221,8 @@ def _template_line(exc: BaseException) -> int:
     return line
 
 
-def render_outputs(outputs: list[Output], root: Path) -> list[RenderedFile]:
+def render_outputs(outputs: list[Output], root: Path,
+                   progress: Callable[[int], None] | None = None) -> list[RenderedFile]:
     """Render the given outputs; every problem of every file is collected before raising."""
     renderer = Renderer(root)
     views: dict[int, dict[str, Any]] = {}
@@ -240,6 +241,8 @@ def render_outputs(outputs: list[Output], root: Path) -> list[RenderedFile]:
                 rendered.append(RenderedFile(output.path, (), output.kubernetes,
                                              renderer.text(template, context(source),
                                                            _subject(source))))
+                if progress is not None:
+                    progress(1)
                 continue
             docs = tuple(renderer.document(template, context(source), _subject(source))
                          for template, source in output.documents)
@@ -247,13 +250,14 @@ def render_outputs(outputs: list[Output], root: Path) -> list[RenderedFile]:
             problems.extend(exc.problems)
             continue
         rendered.append(RenderedFile(output.path, docs, output.kubernetes))
-    problems += check_objects(rendered, renderer)
+        if progress is not None:
+            progress(1)
     if problems:
         raise FleetError(problems)
     return rendered
 
 
-def check_objects(files: list[RenderedFile], renderer: Renderer) -> list[Problem]:
+def check_objects(files: list[RenderedFile]) -> None:
     """Every Kubernetes object has apiVersion, kind and a name, and no two objects on one
     management cluster share an identity (kustomize would refuse the build)."""
     problems: list[Problem] = []
@@ -279,4 +283,5 @@ def check_objects(files: list[RenderedFile], renderer: Renderer) -> list[Problem
                 problems.append(Problem(Location(f"rendered/{f.path}"), "duplicate-object",
                                         f"{doc['kind']} {identity[3] + '/' if identity[3] else ''}"
                                         f"{name} is also written to rendered/{first}"))
-    return problems
+    if problems:
+        raise FleetError(problems)

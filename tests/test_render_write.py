@@ -150,3 +150,31 @@ def test_lock_file_is_not_left_behind(tmp_path: Path) -> None:
     small_fleet(tmp_path, web=WEB)
     fleetgen(tmp_path, "render")
     assert not (tmp_path / "rendered/.fleetgen.lock").exists()
+
+
+def test_parallel_render_is_byte_identical(tmp_path: Path) -> None:
+    clusters = {f"c{i:02}": f"controlPlane:\n  endpoint: 10.0.1.{i + 1}\n" for i in range(24)}
+    small_fleet(tmp_path / "one", **clusters)
+    small_fleet(tmp_path / "four", **clusters)
+    assert fleetgen(tmp_path / "one", "render").exit_code == 0
+    assert fleetgen(tmp_path / "four", "render", "--jobs", "4").exit_code == 0
+    one = {p: d for p, (d, _) in snapshot(tmp_path / "one" / "rendered").items()}
+    four = {p: d for p, (d, _) in snapshot(tmp_path / "four" / "rendered").items()}
+    assert one == four and len(one) > 24 * 4
+
+
+def test_parallel_render_reports_problems_from_every_worker(tmp_path: Path) -> None:
+    clusters = {f"c{i:02}": f"controlPlane:\n  endpoint: 10.0.1.{i + 1}\n" for i in range(24)}
+    small_fleet(tmp_path, **clusters)
+    write_tree(tmp_path, {"templates/features.yaml.j2": "kind: {{ c.nope }}\n"})
+    result = fleetgen(tmp_path, "render", "--jobs", "3")
+    assert result.exit_code == 2
+    assert result.stderr.count("error[template-error]") == 24
+
+
+def test_select_by_label(tmp_path: Path) -> None:
+    small_fleet(tmp_path, web=WEB + "labels: {tier: gold}\n", api=API)
+    assert fleetgen(tmp_path, "render", "--select", "label:tier=gold").exit_code == 0
+    files = rendered(tmp_path)
+    assert "mgmt-a/dev/web/cluster.yaml" in files
+    assert not any(f.startswith("mgmt-a/dev/api/") for f in files)
