@@ -157,7 +157,8 @@ def discover(root: Path) -> tuple[list[Path], list[Problem]]:
                                         "copy the file, or share values through _defaults.yaml"))
             elif entry.is_dir(follow_symlinks=False):
                 subfolders.append(Path(entry.path))
-            elif entry.name.endswith(".yaml") and entry.name != DEFAULTS_FILE:
+            elif entry.name.endswith(".yaml") and entry.name != DEFAULTS_FILE \
+                    and not entry.name.endswith(".overlay.yaml"):  # a cluster's own patches
                 found.append(Path(entry.path))
         pending.extend(reversed(subfolders))
     return sorted(found, key=lambda p: p.relative_to(base).parts), problems

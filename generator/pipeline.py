@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
@@ -17,8 +17,10 @@ from generator.fleet import Cluster, Fleet
 from generator.fleetchecks import check_fleet
 from generator.inventory import load_inventory
 from generator.problems import FleetError, Location, Problem
+from generator.overlay import Overlay, cluster_overlay_file, load_overlay, load_overlay_file, \
+    overlay_objects
 from generator.parallel import render_parallel
-from generator.render import check_objects, layout
+from generator.render import RenderedFile, check_objects, layout
 from generator.write import RENDERED_DIR, WritePlan, apply, plan_writes
 
 
@@ -69,6 +71,7 @@ def wanted_files(root: Path, fleet: Fleet, selected: set[tuple[str, str, str]] |
             progress(done, len(outputs))
 
     rendered = render_parallel(outputs, root, jobs, advance if progress else None)
+    rendered = apply_cluster_overlays(root, fleet, rendered)
     check_objects(rendered)
     wanted = emit(rendered, object_paths)
     if selected is None:
@@ -78,6 +81,53 @@ def wanted_files(root: Path, fleet: Fleet, selected: set[tuple[str, str, str]] |
     folders = {PurePosixPath(o.path).parent for o in outputs}
     keep = folders | {parent for folder in folders for parent in folder.parents}
     return {path: data for path, data in wanted.items() if PurePosixPath(path).parent in keep}
+
+
+def apply_cluster_overlays(root: Path, fleet: Fleet, rendered: list[RenderedFile]
+                           ) -> list[RenderedFile]:
+    """Each cluster's overlays (in inventory order, then its own ``<cluster>.overlay.yaml``) on
+    the Kubernetes objects in its folder; every problem of every cluster is reported at once."""
+    loaded: dict[str, Overlay] = {}
+    problems: list[Problem] = []
+
+    def load(name: str, file: str | None = None) -> Overlay | None:
+        key = file or name
+        if key not in loaded:
+            try:
+                loaded[key] = load_overlay_file(root, Path(file)) if file else \
+                    load_overlay(root, name)
+            except FleetError as exc:
+                problems.extend(exc.problems)
+                return None
+        return loaded[key]
+
+    by_folder: dict[str, list[int]] = {}
+    for index, f in enumerate(rendered):
+        if f.kubernetes:
+            by_folder.setdefault(str(PurePosixPath(f.path).parent), []).append(index)
+    out = list(rendered)
+    for cluster in fleet.clusters:
+        local = cluster_overlay_file(cluster.inventory.file)
+        chosen = [load(name) for name in cluster.spec.overlays]
+        if (root / local).is_file():
+            chosen.append(load(local, local))
+        indexes = by_folder.get(cluster.folder, [])
+        if not chosen or not indexes or None in chosen:
+            continue
+        docs = [doc for i in indexes for doc in rendered[i].documents]
+        try:
+            patched = overlay_objects(docs, [o for o in chosen if o is not None],
+                                      f"cluster '{cluster.spec.name}'")
+        except FleetError as exc:
+            problems.extend(exc.problems)
+            continue
+        for i in indexes:
+            count = len(rendered[i].documents)
+            out[i] = replace(rendered[i], documents=tuple(patched[:count]))
+            patched = patched[count:]
+    if problems:
+        raise FleetError(dict.fromkeys(problems))
+    return out
 
 
 RELAXED_FOR_REVIEW = frozenset({"pool-capacity", "pool-overlap"})

@@ -19,7 +19,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _copy_fleet(dest: Path) -> Path:
-    shutil.copytree(REPO / "clusters", dest / "clusters")
+    for part in ("clusters", "overlays"):
+        shutil.copytree(REPO / part, dest / part)
     return dest
 
 
