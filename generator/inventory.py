@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from generator.problems import FleetError, Location, Problem
 from generator.secrets import is_secret_key, is_secret_value
-from generator.yamlio import Path_, Positions, load_positioned
+from generator.yamlio import Path_, Positions, load_inventory_data, load_positioned
 
 DEFAULTS_FILE = "_defaults.yaml"
 CLUSTERS_DIR = "clusters"
@@ -37,11 +38,21 @@ class Origin:
 
 @dataclass(frozen=True)
 class ClusterInventory:
-    """One cluster's merged inventory, before validation."""
+    """One cluster's merged inventory, before validation.
+
+    ``origin_source`` is the origins themselves or a function that computes them: positions come
+    from ruamel's round-trip loader, four times slower than the C loader that reads the values,
+    so they are computed only for a cluster whose problems, risks or fields are reported.
+    """
 
     file: str  # path of the cluster file, relative to the fleet root
     data: dict[str, Any]
-    origins: dict[Path_, Origin]
+    origin_source: dict[Path_, Origin] | Callable[[], dict[Path_, Origin]]
+
+    @cached_property
+    def origins(self) -> dict[Path_, Origin]:
+        source = self.origin_source
+        return source() if callable(source) else source
 
     @property
     def stem(self) -> str:
@@ -103,6 +114,22 @@ def _deep_copy(value: Any) -> Any:
 
 def _origins(positions: Positions) -> dict[Path_, Origin]:
     return {path: Origin(positions.keys[path], loc) for path, loc in positions.values.items()}
+
+
+def _lazy_origins(loader: _Loader, chain: list[Path]) -> Callable[[], dict[Path_, Origin]]:
+    def origins() -> dict[Path_, Origin]:
+        layers = [layer for p in chain if (layer := loader.layer(p)) is not None]
+        return merge_layers(layers)[1]
+    return origins
+
+
+def _has_secret(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any((is_secret_key(str(k)) and not isinstance(v, (dict, list))) or _has_secret(v)
+                   for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_secret(v) for v in value)
+    return is_secret_value(value)
 
 
 def _secrets(value: Any, path: Path_, positions: Positions) -> Iterator[Problem]:
@@ -170,41 +197,56 @@ class _Loader:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.problems: list[Problem] = []
-        self._cache: dict[Path, Layer | None] = {}
+        self._texts: dict[Path, str] = {}
+        self._data: dict[Path, dict[str, Any] | None] = {}
+        self._origins: dict[Path, dict[Path_, Origin]] = {}
 
     def rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
 
     def layer(self, path: Path) -> Layer | None:
-        if path not in self._cache:
-            self._cache[path] = self._read(path)
-        return self._cache[path]
+        """A file's values and their origins (positions computed now)."""
+        data = self.data(path)
+        return None if data is None else (data, self.origins(path))
 
-    def _read(self, path: Path) -> Layer | None:
+    def data(self, path: Path) -> dict[str, Any] | None:
+        """A file's values (C loader, cached), or None after recording its problems."""
+        if path not in self._data:
+            self._data[path] = self._read(path)
+        return self._data[path]
+
+    def origins(self, path: Path) -> dict[Path_, Origin]:
+        """Where each key and value of a file stands (round-trip loader, cached)."""
+        if path not in self._origins:
+            _doc, positions = load_positioned(self._texts[path], self.rel(path))
+            self._origins[path] = _origins(positions)
+        return self._origins[path]
+
+    def _read(self, path: Path) -> dict[str, Any] | None:
         rel = self.rel(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = self._texts[path] = path.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
             self.problems.append(Problem(Location(rel, 1, 1), "encoding",
                                          f"not UTF-8 text ({exc.reason})"))
             return None
         try:
-            doc, positions = load_positioned(text, rel)
+            doc = load_inventory_data(text, rel)
         except FleetError as exc:
             self.problems.extend(exc.problems)
             return None
         if doc is None:
-            return {}, {}
+            return {}
         if not isinstance(doc, dict):
             self.problems.append(Problem(Location(rel, 1, 1), "not-a-mapping",
                                          "an inventory file must be a mapping of keys to values",
                                          "start the file with keys such as 'managementCluster:'"))
             return None
-        secrets = list(_secrets(doc, (), positions))
-        if secrets:
-            self.problems.extend(secrets)
+        if _has_secret(doc):
+            _doc, positions = load_positioned(text, rel)
+            self.problems.extend(_secrets(doc, (), positions))
             return None
-        return doc, _origins(positions)
+        return doc
 
     def defaults_chain(self, cluster_file: Path) -> list[Path]:
         base = self.root / CLUSTERS_DIR
@@ -220,11 +262,12 @@ def load_inventory(root: Path) -> Inventory:
     loader = _Loader(root)
     clusters = []
     for file in files:
-        layers = [loader.layer(p) for p in [*loader.defaults_chain(file), file]]
-        if any(layer is None for layer in layers):
+        chain = [*loader.defaults_chain(file), file]
+        values = [loader.data(p) for p in chain]
+        if any(v is None for v in values):
             continue
-        data, origins = merge_layers(layer for layer in layers if layer is not None)
-        clusters.append(ClusterInventory(loader.rel(file), data, origins))
+        data, _ = merge_layers((v, {}) for v in values if v is not None)
+        clusters.append(ClusterInventory(loader.rel(file), data, _lazy_origins(loader, chain)))
     problems.extend(loader.problems)
     if problems:
         raise FleetError(problems)

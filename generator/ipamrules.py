@@ -6,8 +6,9 @@ Every problem points at the pool's declaration (or the cluster setting) to edit.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from generator.fleet import Cluster, PoolUse
 from generator.ipam import (AddressSet, PoolAddresses, Range, address_text, parse_entry,
@@ -177,24 +178,35 @@ class Placed:
     scopes: frozenset[str]  # management clusters and node networks it belongs to
 
 
-def collisions(items: list[Placed]) -> Iterator[tuple[Placed, Placed, AddressSet]]:
-    """Every pair of items that share a scope and an address, by a sweep over sorted ranges.
+def collisions(items: list[Placed], relevant: Callable[[str, str], bool] = lambda a, b: True
+               ) -> Iterator[tuple[Placed, Placed, AddressSet]]:
+    """Every pair of items of ``relevant`` kinds that share a scope and an address, by one sweep
+    over the ranges sorted by start.
 
-    The cost is O(n log n) plus the number of overlapping range pairs, so 10,000 disjoint pools
-    are checked in well under a second.
+    Each kind keeps its own heap of active ranges (expired by end), and an arriving range is only
+    compared with the kinds it can collide with: a thousand clusters all using the default pod
+    CIDR never compare their CIDRs with each other. The cost is O(n log n) plus the colliding
+    pairs, so 10,000 disjoint pools take a fraction of a second.
     """
+    kinds = sorted({item.kind for item in items})
     starts = sorted((r, index) for index, item in enumerate(items) for r in item.addresses.ranges)
-    active: list[tuple[Range, int]] = []
+    active: dict[str, list[tuple[int, int, int]]] = {kind: [] for kind in kinds}
     seen: set[tuple[int, int]] = set()
     for r, index in starts:
-        active = [(a, j) for a, j in active if a.version == r.version and a.last >= r.first]
-        for _a, j in active:
-            pair = (min(j, index), max(j, index))
-            if j != index and pair not in seen and items[j].scopes & items[index].scopes:
-                seen.add(pair)
-                first, second = items[pair[0]], items[pair[1]]
-                yield first, second, first.addresses.intersection(second.addresses)
-        active.append((r, index))
+        kind = items[index].kind
+        for other_kind in kinds:
+            heap = active[other_kind]
+            while heap and (heap[0][0], heap[0][1]) < (r.version, r.first):
+                heapq.heappop(heap)
+            if not relevant(kind, other_kind):
+                continue
+            for _version, _last, j in heap:
+                pair = (min(j, index), max(j, index))
+                if j != index and pair not in seen and items[j].scopes & items[index].scopes:
+                    seen.add(pair)
+                    first, second = items[pair[0]], items[pair[1]]
+                    yield first, second, first.addresses.intersection(second.addresses)
+        heapq.heappush(active[kind], (r.version, r.last, index))
 
 
 RULES_BY_KINDS = {
@@ -228,7 +240,10 @@ def overlap_rules(items: list[Placed]) -> Iterator[Problem]:
     """Collisions between pools, fixed addresses (endpoints, VIPs, DHCP reservations) and pod or
     service CIDRs. The problem is reported where the fix most likely belongs (see REPORT_AT; of
     two of a kind, the one written later) and names the other place."""
-    for first, second, shared in collisions(items):
+    def relevant(a: str, b: str) -> bool:
+        return frozenset({a, b}) in RULES_BY_KINDS
+
+    for first, second, shared in collisions(items, relevant):
         rule = RULES_BY_KINDS.get(frozenset({first.kind, second.kind}))
         if rule is None:
             continue

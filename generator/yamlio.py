@@ -243,3 +243,30 @@ def load_positioned_all(text: str, file: str) -> list[tuple[Any, Positions]]:
         positions = Positions(file)
         out.append((_plain(doc, (), positions), positions))
     return out
+
+
+def load_inventory_data(text: str, file: str) -> Any:
+    """An inventory document's values through the C loader (no positions), with the same
+    screening and errors as ``load_positioned``; anything odd is re-read with positions so that
+    the problem is located."""
+    try:
+        _screen(text, file, single=True)
+        doc = _SAFE.load(text)
+    except DuplicateKeyError as exc:
+        raise FleetError([_marked_problem(exc, file, "duplicate-key",
+                                          "a key may appear only once in a mapping")]) from None
+    except MarkedYAMLError as exc:
+        raise FleetError([_marked_problem(exc, file, "yaml-syntax", "")]) from None
+    except YAMLError as exc:
+        raise FleetError([Problem(Location(file, 1, 1), "yaml-syntax", str(exc).strip())]) from None
+    if not _plain_keys(doc):
+        load_positioned(text, file)  # raises the located yaml-key problem
+    return doc
+
+
+def _plain_keys(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain_keys(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain_keys(v) for v in value)
+    return True
