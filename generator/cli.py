@@ -27,6 +27,7 @@ from generator.ipamplan import as_json as plan_json
 from generator.ipamplan import as_text as plan_text
 from generator.ipamplan import make_plan, read_live
 from generator.migrate import migrate_file
+from generator.scaffold import init_fleet, new_cluster
 from generator.schema import inventory_schema
 from generator.write import atomic_write
 
@@ -241,6 +242,50 @@ def diff(
         return EXIT_CHANGES if result.changes else EXIT_OK
 
     run(body, "json" if fmt is DiffFormat.json else "text")
+
+
+@app.command()
+def init(
+    target: Annotated[Path, typer.Argument(help="The folder to create the fleet repository in.",
+                                           file_okay=False)],
+) -> None:
+    """Scaffold a fleet repository that renders at once: clusters/ with one example cluster,
+    overlays/, a CI workflow, a .gitignore and a README.
+
+    Example: fleetgen init my-fleet && cd my-fleet && fleetgen render
+    """
+    def body() -> int:
+        written = init_fleet(target)
+        _out("\n".join(f"create {p.relative_to(target.resolve()).as_posix()}"
+                        if p.is_absolute() else f"create {p.as_posix()}" for p in written))
+        return EXIT_OK
+
+    run(body)
+
+
+new_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                      help="Create new inventory files.")
+app.add_typer(new_app, name="new")
+
+
+@new_app.command("cluster")
+def new_cluster_command(
+    path: Annotated[Path, typer.Argument(help="The new inventory file, under clusters/.")],
+    root: RootOption = Path("."),
+) -> None:
+    """Write a commented inventory for a new cluster: only the keys it must still set, and the
+    values it inherits from the _defaults.yaml files above it.
+
+    Example: fleetgen new cluster clusters/site-a/prod/orders.yaml
+    """
+    def body() -> int:
+        base = root.resolve()
+        target = path if path.is_absolute() else Path.cwd() / path
+        written = new_cluster(base, target)
+        _out(f"wrote {written.relative_to(base).as_posix() if written.is_absolute() else written}")
+        return EXIT_OK
+
+    run(body)
 
 
 import_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,

@@ -42,16 +42,16 @@ def test_explain_shows_value_and_origin() -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
         'network.nameservers.controlPlane  ["10.10.10.10", "10.10.10.11"]  '
-        "(clusters/site-a/prod/payments.yaml:12:19)",
+        "(clusters/site-a/prod/payments.yaml:13:19)",
         'network.nameservers.worker        ["10.10.10.10", "10.10.10.11"]  '
-        "(clusters/site-a/prod/payments.yaml:13:13)",
+        "(clusters/site-a/prod/payments.yaml:14:13)",
     ]
 
 
 def test_explain_tells_inherited_and_default_values_apart() -> None:
     lines = fleetgen(REPO, "explain", "mgmt-site-a/dev/web").stdout.splitlines()
     by_field = {line.split()[0]: line for line in lines}
-    assert by_field["managementCluster"].endswith("(clusters/site-a/_defaults.yaml:2:20)")
+    assert by_field["managementCluster"].endswith("(clusters/site-a/_defaults.yaml:3:20)")
     assert by_field["network.pods"].endswith('["100.96.0.0/11"]  (default)')
     assert by_field["name"].endswith("(file name)")
 
@@ -94,3 +94,16 @@ def test_validate_example_fleet() -> None:
     result = fleetgen(REPO, "validate")
     assert result.exit_code == 0
     assert result.stdout.strip() == "13 clusters, 2 node pools: valid"
+
+
+def test_committed_schema_is_current_and_every_inventory_points_at_it() -> None:
+    committed = (REPO / ".fleetgen/inventory.schema.json").read_text()
+    assert committed == fleetgen(None, "schema").stdout, \
+        "refresh with: fleetgen schema > .fleetgen/inventory.schema.json"
+    for path in sorted((REPO / "clusters").rglob("*.yaml")):
+        if path.name.endswith(".overlay.yaml"):
+            continue
+        first = path.read_text().splitlines()[0]
+        assert first.startswith("# yaml-language-server: $schema="), path
+        target = (path.parent / first.split("=", 1)[1]).resolve()
+        assert target == (REPO / ".fleetgen/inventory.schema.json").resolve(), path

@@ -1,0 +1,34 @@
+"""A platform engineer's day one, in a real git repository: init, edit, render, commit, edit, diff."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from support.cli import fleetgen
+from support.gitrepo import commit_all, git, init
+
+
+def test_init_edit_render_commit_edit_diff(tmp_path: Path) -> None:
+    repo = tmp_path / "fleet"
+    assert fleetgen(None, "init", str(repo)).exit_code == 0
+    init(repo)
+    hello = repo / "clusters/example/dev/hello.yaml"
+    hello.write_text(hello.read_text().replace("192.0.2.10", "10.50.0.10"))
+    assert fleetgen(repo, "render").exit_code == 0
+    assert fleetgen(repo, "render", "--check").exit_code == 0
+    commit_all(repo, "first cluster")
+
+    new = fleetgen(repo, "new", "cluster", str(repo / "clusters/example/dev/second.yaml"))
+    assert new.exit_code == 0, new.output
+    second = repo / "clusters/example/dev/second.yaml"
+    second.write_text(second.read_text().replace("  endpoint:\n", "  endpoint: 10.50.0.11\n"))
+    assert fleetgen(repo, "render", "--check").exit_code == 1
+
+    result = fleetgen(repo, "diff", "--against", "HEAD", "--format", "json")
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    added = sorted(c["title"] for c in report["changes"] if c["kind"] == "added")
+    assert "Cluster dev/second" in added
+    assert report["risks"] == []
+    assert git(repo, "status", "--porcelain").splitlines() == ["?? clusters/example/dev/second.yaml"]
