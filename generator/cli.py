@@ -111,6 +111,8 @@ def render(
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1,
                                       help="Render in N processes (same output).")] = 1,
     quiet: QuietOption = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Render every cluster again "
+                                           "instead of reusing the render cache.")] = False,
 ) -> None:
     """Render the fleet into rendered/.
 
@@ -119,7 +121,7 @@ def render(
     def body() -> int:
         with progress_bar("rendering", quiet) as progress:
             result = pipeline.render(root, check=check, force=force, patterns=select, jobs=jobs,
-                                     progress=progress)
+                                     progress=progress, use_cache=not no_cache)
         plan = result.plan
         if check:
             lines = plan.summary() + [f"{p.location}: {p.message}" for p in plan.conflicts]

@@ -12,7 +12,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from generator.render import RenderedFile
-from generator.yamlio import dump
+from generator.yamlio import dump, needs_quotes
 
 HEAD_KEYS = ("apiVersion", "kind", "metadata", "spec")
 KUSTOMIZATION = "kustomization.yaml"
@@ -49,10 +49,16 @@ def kustomizations(paths: list[str]) -> list[RenderedFile]:
     for folder, entries in sorted(resources.items()):
         if folder == PurePosixPath("."):
             continue
-        doc = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
-               "resources": sorted(entries, key=_resource_order)}
-        out.append(RenderedFile(str(folder / KUSTOMIZATION), (doc,), kubernetes=False))
+        # Written directly (the same bytes the YAML dumper gives): there is one per folder, so
+        # a large fleet has thousands, and they are only a list of names.
+        names = "".join(f"- {_scalar(e)}\n" for e in sorted(entries, key=_resource_order))
+        text = f"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n{names}"
+        out.append(RenderedFile(str(folder / KUSTOMIZATION), (), kubernetes=False, text=text))
     return out
+
+
+def _scalar(name: str) -> str:
+    return f"'{name}'" if needs_quotes(name) else name
 
 
 def _resource_order(entry: str) -> tuple[int, str]:
@@ -60,8 +66,12 @@ def _resource_order(entry: str) -> tuple[int, str]:
     return (0 if entry.endswith(".yaml") else 1, entry)
 
 
-def emit(files: list[RenderedFile], object_paths: list[str]) -> dict[str, bytes]:
-    """The bytes of ``files`` and of the kustomizations over ``object_paths`` (every Kubernetes
-    object file of the whole fleet, so a partial render still lists every cluster), by path."""
-    everything = [*files, *kustomizations(object_paths)]
-    return {f.path: file_text(f).encode("utf-8") for f in sorted(everything, key=lambda f: f.path)}
+def emit(files: list[RenderedFile]) -> dict[str, bytes]:
+    """The bytes of each file, by path."""
+    return {f.path: file_text(f).encode("utf-8") for f in files}
+
+
+def emit_kustomizations(object_paths: list[str]) -> dict[str, bytes]:
+    """The kustomizations over ``object_paths`` (every Kubernetes object file of the whole fleet,
+    so a partial render still lists every cluster)."""
+    return emit(kustomizations(object_paths))

@@ -41,10 +41,14 @@ class PoolUse:
     name: str
     management_cluster: str
     spec: IPPool
-    declared_at: Location
+    source: str  # the file that declares it
     users: list[Cluster] = field(default_factory=list)
     path: Path_ = ()  # where the first user's inventory declares the pool
     addresses: PoolAddresses | None = None  # set by the IPAM checks once the pool parses
+
+    @property
+    def declared_at(self) -> Location:
+        return self.users[0].inventory.locate(self.path, key=True)
 
     def locate(self, *keys: str | int, key: bool = False) -> Location:
         """A location inside the pool's declaration (``locate("gateway")``)."""

@@ -369,17 +369,18 @@ def resolve_pools(clusters: list[Cluster]) -> tuple[list[PoolUse], list[Problem]
                                       "declare it under 'ipPools:' in this file or a _defaults.yaml"))
             continue
         path = _pool_path(c, name)
-        declared_at = c.inventory.locate(path, key=True)
+        source = c.inventory.source_of(path)
         use = uses.setdefault((c.spec.management_cluster, name),
-                              PoolUse(name, c.spec.management_cluster, pools[name], declared_at,
-                                      path=path))
-        if use.spec != pools[name] or use.declared_at != declared_at:
+                              PoolUse(name, c.spec.management_cluster, pools[name], source,
+                                      [c], path=path))
+        if use.spec != pools[name] or use.source != source:
             problems.append(c.problem(_pool_path(c, name), "pool-conflict",
                                       f"pool '{name}' on '{use.management_cluster}' is declared "
                                       f"differently at {use.declared_at}",
                                       "give one of the pools another name", key=True))
             continue
-        use.users.append(c)
+        if c not in use.users:
+            use.users.append(c)
     return sorted(uses.values(), key=lambda u: (u.management_cluster, u.name)), problems
 
 

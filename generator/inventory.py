@@ -48,6 +48,22 @@ class ClusterInventory:
     file: str  # path of the cluster file, relative to the fleet root
     data: dict[str, Any]
     origin_source: dict[Path_, Origin] | Callable[[], dict[Path_, Origin]]
+    layers: tuple[tuple[str, dict[str, Any]], ...] = ()  # (file, values), farthest first
+
+    def source_of(self, path: Path_) -> str:
+        """The file whose value for ``path`` won the merge (cheap: no positions needed)."""
+        for file, values in reversed(self.layers):
+            node: Any = values
+            for part in path:
+                if isinstance(node, dict) and part in node:
+                    node = node[part]
+                elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+                    node = node[part]
+                else:
+                    break
+            else:
+                return str(file)
+        return self.locate(path).path
 
     @cached_property
     def origins(self) -> dict[Path_, Origin]:
@@ -267,7 +283,9 @@ def load_inventory(root: Path) -> Inventory:
         if any(v is None for v in values):
             continue
         data, _ = merge_layers((v, {}) for v in values if v is not None)
-        clusters.append(ClusterInventory(loader.rel(file), data, _lazy_origins(loader, chain)))
+        layers = tuple((loader.rel(p), v) for p, v in zip(chain, values) if v is not None)
+        clusters.append(ClusterInventory(loader.rel(file), data, _lazy_origins(loader, chain),
+                                         layers))
     problems.extend(loader.problems)
     if problems:
         raise FleetError(problems)

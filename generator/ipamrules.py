@@ -171,11 +171,17 @@ def capacity_rule(pool: PoolUse, cap: Capacity) -> Iterator[Problem]:
 class Placed:
     """A set of addresses that something owns, with where to point when it collides."""
 
-    kind: str  # "pool", "endpoint" or "cidr"
+    kind: str  # "pool", "endpoint", "vip", "reservation" or "cidr"
     what: str
-    where: Location
+    # Where to point, or how to find out: locating means reading positions, which only the few
+    # colliding items ever need.
+    locator: Location | Callable[[], Location]
     addresses: AddressSet
     scopes: frozenset[str]  # management clusters and node networks it belongs to
+
+    @property
+    def where(self) -> Location:
+        return self.locator() if callable(self.locator) else self.locator
 
 
 def collisions(items: list[Placed], relevant: Callable[[str, str], bool] = lambda a, b: True
@@ -257,6 +263,14 @@ def overlap_rules(items: list[Placed]) -> Iterator[Problem]:
                       f"{reported.what} overlaps {other.what} ({other.where}) in {shared}", hint)
 
 
+def _declared(pool: PoolUse) -> Callable[[], Location]:
+    return lambda: pool.declared_at
+
+
+def _at(cluster: Cluster, path: tuple[str | int, ...]) -> Callable[[], Location]:
+    return lambda: cluster.inventory.locate(path)
+
+
 def placements(clusters: list[Cluster], pools: list[tuple[PoolUse, PoolAddresses]]
                ) -> list[Placed]:
     out = []
@@ -265,30 +279,30 @@ def placements(clusters: list[Cluster], pools: list[tuple[PoolUse, PoolAddresses
         if pool.spec.node_network:
             scopes.add(f"net:{pool.spec.node_network}")
         # What a pool can hand out: an address it excludes (or its gateway) collides with nothing.
-        out.append(Placed("pool", f"pool '{pool.name}'", pool.declared_at, addresses.allocatable,
+        out.append(Placed("pool", f"pool '{pool.name}'", _declared(pool), addresses.allocatable,
                           frozenset(scopes)))
     for c in clusters:
         mgmt = frozenset({f"mgmt:{c.spec.management_cluster}"})
         endpoint = c.spec.control_plane.endpoint
         if endpoint and parse_ip(endpoint) is not None:
             out.append(Placed("endpoint", f"the endpoint of cluster '{c.spec.name}'",
-                              c.inventory.locate(("controlPlane", "endpoint")), single(endpoint),
+                              _at(c, ("controlPlane", "endpoint")), single(endpoint),
                               mgmt))
         vip = c.spec.control_plane.vip
         if vip is not None:
             out.append(Placed("vip", f"the VIP of cluster '{c.spec.name}'",
-                              c.inventory.locate(("controlPlane", "vip")), single(vip), mgmt))
+                              _at(c, ("controlPlane", "vip")), single(vip), mgmt))
         nodes = c.spec.network.nodes
         on_network = mgmt | frozenset([f"net:{nodes.node_network}"] if nodes.node_network else [])
         for index, reservation in enumerate(nodes.dhcp_reservations):
             out.append(Placed("reservation", f"the DHCP reservation of node '{reservation.node}'",
-                              c.inventory.locate(("network", "nodes", "dhcpReservations", index,
-                                                  "ip")), single(reservation.ip), on_network))
+                              _at(c, ("network", "nodes", "dhcpReservations", index, "ip")),
+                              single(reservation.ip), on_network))
         for key, cidrs in (("pods", c.spec.network.pod_cidrs),
                            ("services", c.spec.network.service_cidrs)):
             for index, cidr in enumerate(cidrs):
                 out.append(Placed("cidr", f"{key} CIDR {cidr} of cluster '{c.spec.name}'",
-                                  c.inventory.locate(("network", key, index)),
+                                  _at(c, ("network", key, index)),
                                   AddressSet((parse_entry(cidr),)),
                                   mgmt))
     return out

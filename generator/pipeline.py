@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import fnmatch
+import json
 import tempfile
+from importlib.resources import files
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
 from generator.diff import Change, compare
-from generator.emit import emit
+from generator.cache import RenderCache, digest_files, tree_files
+from generator.emit import emit, emit_kustomizations
 from generator.gitio import export_fleet, files_at, repository, verify
 from generator.ipamplan import Live
 from generator.risks import Risk, risks
@@ -17,10 +20,10 @@ from generator.fleet import Cluster, Fleet
 from generator.fleetchecks import check_fleet
 from generator.inventory import load_inventory
 from generator.problems import FleetError, Location, Problem
-from generator.overlay import Overlay, cluster_overlay_file, load_overlay, load_overlay_file, \
+from generator.overlay import OVERLAYS_DIR, Overlay, cluster_overlay_file, load_overlay, load_overlay_file, \
     overlay_objects
 from generator.parallel import render_parallel
-from generator.render import RenderedFile, check_objects, layout
+from generator.render import TEMPLATES_DIR, Output, RenderedFile, check_objects, layout, view_of
 from generator.write import RENDERED_DIR, WritePlan, apply, plan_writes
 
 
@@ -55,14 +58,57 @@ def select(fleet: Fleet, patterns: list[str]) -> set[tuple[str, str, str]] | Non
 Progress = Callable[[int, int], None]  # (done, total) outputs
 
 
+def _groups(fleet: Fleet, outputs: list[Output]) -> list[list[Output]]:
+    """Outputs that are rendered (and cached) together: all files of one cluster's folder, since
+    its overlays patch them together; every other output alone."""
+    folders = {c.folder for c in fleet.clusters}
+    by_folder: dict[str, list[Output]] = {}
+    alone: list[list[Output]] = []
+    for output in outputs:
+        folder = str(PurePosixPath(output.path).parent)
+        if folder in folders:
+            by_folder.setdefault(folder, []).append(output)
+        else:
+            alone.append([output])
+    return [*by_folder.values(), *alone]
+
+
+def _cache_key(cache: RenderCache, root: Path, group: list[Output], shared: str) -> str:
+    sources = {id(s): s for o in group for _t, s in o.documents}
+    views = [json.dumps(view_of(s), sort_keys=True, default=str) for s in sources.values()]
+    local = [root / cluster_overlay_file(s.inventory.file) for s in sources.values()
+             if isinstance(s, Cluster)]
+    return cache.key(shared, digest_files(local), *(o.path for o in group), *views)
+
+
 def wanted_files(root: Path, fleet: Fleet, selected: set[tuple[str, str, str]] | None = None,
-                 *, jobs: int = 1, progress: Progress | None = None) -> dict[str, bytes]:
-    """The bytes of every file render would produce below ``rendered/``."""
+                 *, jobs: int = 1, progress: Progress | None = None,
+                 cache: RenderCache | None = None) -> dict[str, bytes]:
+    """The bytes of every file render would produce below ``rendered/``; with a ``cache``,
+    groups whose inputs are unchanged are taken from it instead of being rendered again."""
     outputs = layout(fleet)
     object_paths = [o.path for o in outputs if o.kubernetes]
     if selected is not None:
         outputs = [o for o in outputs if o.clusters & selected]
-    done = 0
+    wanted: dict[str, bytes] = {}
+    todo: list[list[Output]] = []
+    keys: list[str] = []
+    if cache is None:
+        todo = _groups(fleet, outputs)
+    else:
+        templates = [p for folder in (root / TEMPLATES_DIR, Path(str(files("generator.templates"))))
+                     for p in tree_files(folder)]
+        shared = digest_files(templates + tree_files(root / OVERLAYS_DIR))
+        for group in _groups(fleet, outputs):
+            key = _cache_key(cache, root, group, shared)
+            hit = cache.get(key)
+            if hit is not None and set(hit) == {o.path for o in group}:
+                wanted.update(hit)
+            else:
+                todo.append(group)
+                keys.append(key)
+    pending = [o for group in todo for o in group]
+    done = len(outputs) - len(pending)
 
     def advance(count: int) -> None:
         nonlocal done
@@ -70,10 +116,16 @@ def wanted_files(root: Path, fleet: Fleet, selected: set[tuple[str, str, str]] |
         if progress is not None:
             progress(done, len(outputs))
 
-    rendered = render_parallel(outputs, root, jobs, advance if progress else None)
+    rendered = render_parallel(pending, root, jobs, advance if progress else None)
     rendered = apply_cluster_overlays(root, fleet, rendered)
     check_objects(rendered)
-    wanted = emit(rendered, object_paths)
+    fresh = emit(rendered)
+    if cache is not None:
+        for key, group in zip(keys, todo):
+            cache.put(key, {o.path: fresh[o.path] for o in group})
+    wanted.update(fresh)
+    wanted.update(emit_kustomizations(object_paths))
+    wanted = dict(sorted(wanted.items()))
     if selected is None:
         return wanted
     # A partial render updates the selected clusters' folders and the kustomizations above them
@@ -173,7 +225,8 @@ def review(root: Path, *, against: str | None = None, base: str | None = None,
         compared = f"{base}..{head}"
     else:
         fleet = load_fleet(root, relaxed=RELAXED_FOR_REVIEW)
-        new_files = wanted_files(root, fleet, jobs=jobs, progress=progress)
+        new_files = wanted_files(root, fleet, jobs=jobs, progress=progress,
+                                 cache=RenderCache())
         if against is not None:
             repo, prefix = repository(root)
             old_files = files_at(repo, verify(repo, against),
@@ -196,13 +249,14 @@ class RenderResult:
 
 def render(root: Path, *, check: bool = False, force: bool = False,
            patterns: list[str] | None = None, jobs: int = 1,
-           progress: Progress | None = None) -> RenderResult:
+           progress: Progress | None = None, use_cache: bool = True) -> RenderResult:
     """Render the fleet into ``root/rendered``. Nothing is written unless every stage succeeded
     for every cluster and no generated file was edited by hand (or ``force``)."""
     root = root.resolve()
     fleet = load_fleet(root)
     selected = select(fleet, patterns or [])
-    wanted = wanted_files(root, fleet, selected, jobs=jobs, progress=progress)
+    wanted = wanted_files(root, fleet, selected, jobs=jobs, progress=progress,
+                          cache=RenderCache() if use_cache else None)
     scope = None if selected is None else {"/".join(key) for key in selected}
     plan = plan_writes(root / RENDERED_DIR, wanted, scope=scope, force=force)
     if plan.conflicts and not check:

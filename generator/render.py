@@ -99,7 +99,7 @@ class Renderer:
         local = self.root / TEMPLATES_DIR / name
         return f"{TEMPLATES_DIR}/{name}" if local.is_file() else f"{TEMPLATES_DIR}/{name} {BUILTIN}"
 
-    def text(self, template: str, context: dict[str, Any], subject: str) -> str:
+    def text(self, template: str, context: dict[str, Any], subject: object) -> str:
         """Render one template to text; problems name the template and the subject."""
         try:
             text = self.env.get_template(template).render(context)
@@ -119,7 +119,7 @@ class Renderer:
                                       f"than the {MAX_OUTPUT} a file may have")])
         return text if text.endswith("\n") else text + "\n"
 
-    def document(self, template: str, context: dict[str, Any], subject: str) -> Any:
+    def document(self, template: str, context: dict[str, Any], subject: object) -> Any:
         """Render one template and parse its output as YAML."""
         text = self.text(template, context, subject)
         try:
@@ -194,6 +194,17 @@ def layout(fleet: Fleet) -> list[Output]:
     return sorted(outputs, key=lambda o: o.path)
 
 
+class Subject:
+    """What is being rendered, for error messages; worked out only when one is printed (naming
+    a pool means reading positions)."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+
+    def __str__(self) -> str:
+        return _subject(self.source)
+
+
 def _subject(source: Source) -> str:
     if isinstance(source, Cluster):
         return f"cluster '{source.spec.name}' ({source.inventory.file})"
@@ -202,7 +213,7 @@ def _subject(source: Source) -> str:
     return f"pool '{source.name}' ({source.declared_at})"
 
 
-def _view(source: Source) -> dict[str, Any]:
+def view_of(source: Source) -> dict[str, Any]:
     if isinstance(source, Cluster):
         return {"c": cluster_view(source)}
     if isinstance(source, Management):
@@ -229,7 +240,7 @@ def render_outputs(outputs: list[Output], root: Path,
 
     def context(source: Source) -> dict[str, Any]:
         if id(source) not in views:
-            views[id(source)] = _view(source)
+            views[id(source)] = view_of(source)
         return views[id(source)]
 
     rendered: list[RenderedFile] = []
@@ -240,11 +251,11 @@ def render_outputs(outputs: list[Output], root: Path,
                 ((template, source),) = output.documents
                 rendered.append(RenderedFile(output.path, (), output.kubernetes,
                                              renderer.text(template, context(source),
-                                                           _subject(source))))
+                                                           Subject(source))))
                 if progress is not None:
                     progress(1)
                 continue
-            docs = tuple(renderer.document(template, context(source), _subject(source))
+            docs = tuple(renderer.document(template, context(source), Subject(source))
                          for template, source in output.documents)
         except FleetError as exc:
             problems.extend(exc.problems)
