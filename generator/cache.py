@@ -17,6 +17,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any, Callable
 
 from generator import __version__
 
@@ -67,14 +68,35 @@ class RenderCache:
         self.hits += 1
         return files
 
-    def put(self, key: str, files: dict[str, bytes]) -> None:
-        """Best effort: a cache that cannot be written only makes the next run slower."""
-        target = self.folder / key[:2] / key
+    def values(self, text: str, compute: Callable[[], Any]) -> Any:
+        """The values of an inventory text: parsed once, then read back as JSON (about fifty
+        times faster than YAML). Values JSON cannot hold exactly are never cached."""
+        key = hashlib.sha256(b"values\0" + text.encode("utf-8")).hexdigest()
+        target = self.folder / "values" / key[:2] / key
+        try:
+            return json.loads(target.read_text(encoding="utf-8"))["values"]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        value = compute()
+        try:
+            encoded = json.dumps({"values": value}, allow_nan=False)
+        except (TypeError, ValueError):
+            return value
+        if json.loads(encoded)["values"] == value:
+            self._write(target, encoded)
+        return value
+
+    def _write(self, target: Path, text: str) -> None:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump({"files": {p: b.decode("utf-8") for p, b in files.items()}}, handle)
+                handle.write(text)
             os.replace(tmp, target)
         except OSError:
             pass
+
+    def put(self, key: str, files: dict[str, bytes]) -> None:
+        """Best effort: a cache that cannot be written only makes the next run slower."""
+        self._write(self.folder / key[:2] / key,
+                    json.dumps({"files": {p: b.decode("utf-8") for p, b in files.items()}}))

@@ -8,7 +8,6 @@ a YAML 1.1 or 1.2 reader would retype are quoted (see ``yamlio.needs_quotes``).
 from __future__ import annotations
 
 from collections import defaultdict
-from pathlib import PurePosixPath
 from typing import Any
 
 from generator.render import RenderedFile
@@ -37,23 +36,18 @@ def kustomizations(paths: list[str]) -> list[RenderedFile]:
     ``paths`` are the Kubernetes object files; the top level (``rendered/`` itself) gets none,
     because each management cluster is synced on its own.
     """
-    resources: dict[PurePosixPath, set[str]] = defaultdict(set)
+    resources: dict[str, set[str]] = defaultdict(set)
     for path in paths:
-        file = PurePosixPath(path)
-        resources[file.parent].add(file.name)
-        for folder in file.parents:
-            if folder.parent == PurePosixPath(".") or folder == PurePosixPath("."):
-                break
-            resources[folder.parent].add(folder.name)
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            resources["/".join(parts[:depth])].add(parts[depth])
     out = []
     for folder, entries in sorted(resources.items()):
-        if folder == PurePosixPath("."):
-            continue
         # Written directly (the same bytes the YAML dumper gives): there is one per folder, so
         # a large fleet has thousands, and they are only a list of names.
         names = "".join(f"- {_scalar(e)}\n" for e in sorted(entries, key=_resource_order))
         text = f"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n{names}"
-        out.append(RenderedFile(str(folder / KUSTOMIZATION), (), kubernetes=False, text=text))
+        out.append(RenderedFile(f"{folder}/{KUSTOMIZATION}", (), kubernetes=False, text=text))
     return out
 
 

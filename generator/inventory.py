@@ -20,6 +20,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from generator.cache import RenderCache
 from generator.problems import FleetError, Location, Problem
 from generator.secrets import is_secret_key, is_secret_value
 from generator.yamlio import Path_, Positions, load_inventory_data, load_positioned
@@ -210,15 +211,20 @@ def discover(root: Path) -> tuple[list[Path], list[Problem]]:
 class _Loader:
     """Loads each file once, however many clusters inherit it."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, cache: RenderCache | None = None) -> None:
         self.root = root
+        self.cache = cache
         self.problems: list[Problem] = []
         self._texts: dict[Path, str] = {}
+        self._rel: dict[Path, str] = {}
+        self._chains: dict[Path, list[Path]] = {}
         self._data: dict[Path, dict[str, Any] | None] = {}
         self._origins: dict[Path, dict[Path_, Origin]] = {}
 
     def rel(self, path: Path) -> str:
-        return path.relative_to(self.root).as_posix()
+        if path not in self._rel:
+            self._rel[path] = path.relative_to(self.root).as_posix()
+        return self._rel[path]
 
     def layer(self, path: Path) -> Layer | None:
         """A file's values and their origins (positions computed now)."""
@@ -247,7 +253,8 @@ class _Loader:
                                          f"not UTF-8 text ({exc.reason})"))
             return None
         try:
-            doc = load_inventory_data(text, rel)
+            doc = (self.cache.values(text, lambda: load_inventory_data(text, rel))
+                   if self.cache else load_inventory_data(text, rel))
         except FleetError as exc:
             self.problems.extend(exc.problems)
             return None
@@ -265,17 +272,23 @@ class _Loader:
         return doc
 
     def defaults_chain(self, cluster_file: Path) -> list[Path]:
-        base = self.root / CLUSTERS_DIR
-        folders = [base, *[base.joinpath(*cluster_file.parent.relative_to(base).parts[:i + 1])
-                           for i in range(len(cluster_file.parent.relative_to(base).parts))]]
-        return [f / DEFAULTS_FILE for f in folders if (f / DEFAULTS_FILE).is_file()]
+        """The _defaults.yaml files above a cluster file, farthest first (cached per folder)."""
+        return self._chain(cluster_file.parent)
+
+    def _chain(self, folder: Path) -> list[Path]:
+        if folder not in self._chains:
+            base = self.root / CLUSTERS_DIR
+            above = [] if folder == base else self._chain(folder.parent)
+            own = folder / DEFAULTS_FILE
+            self._chains[folder] = [*above, own] if own.is_file() else above
+        return self._chains[folder]
 
 
-def load_inventory(root: Path) -> Inventory:
+def load_inventory(root: Path, cache: RenderCache | None = None) -> Inventory:
     """Read and merge every cluster under ``root``; raise FleetError with all problems found."""
     root = root.resolve()
     files, problems = discover(root)
-    loader = _Loader(root)
+    loader = _Loader(root, cache)
     clusters = []
     for file in files:
         chain = [*loader.defaults_chain(file), file]

@@ -27,9 +27,10 @@ from generator.render import TEMPLATES_DIR, Output, RenderedFile, check_objects,
 from generator.write import RENDERED_DIR, WritePlan, apply, plan_writes
 
 
-def load_fleet(root: Path, *, relaxed: frozenset[str] = frozenset()) -> Fleet:
+def load_fleet(root: Path, *, relaxed: frozenset[str] = frozenset(),
+               cache: RenderCache | None = None) -> Fleet:
     """Load, merge, validate and check the fleet under ``root``; raises FleetError."""
-    return check_fleet(load_inventory(root), relaxed=relaxed)
+    return check_fleet(load_inventory(root, cache), relaxed=relaxed)
 
 
 def matches(cluster: Cluster, pattern: str) -> bool:
@@ -253,10 +254,11 @@ def render(root: Path, *, check: bool = False, force: bool = False,
     """Render the fleet into ``root/rendered``. Nothing is written unless every stage succeeded
     for every cluster and no generated file was edited by hand (or ``force``)."""
     root = root.resolve()
-    fleet = load_fleet(root)
+    cache = RenderCache() if use_cache else None
+    fleet = load_fleet(root, cache=cache)
     selected = select(fleet, patterns or [])
     wanted = wanted_files(root, fleet, selected, jobs=jobs, progress=progress,
-                          cache=RenderCache() if use_cache else None)
+                          cache=cache)
     scope = None if selected is None else {"/".join(key) for key in selected}
     plan = plan_writes(root / RENDERED_DIR, wanted, scope=scope, force=force)
     if plan.conflicts and not check:

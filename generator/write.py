@@ -79,9 +79,10 @@ def manifest_bytes(manifest: dict[str, str]) -> bytes:
     return (json.dumps(body, indent=2) + "\n").encode("utf-8")
 
 
-def _read(path: Path) -> bytes | None:
+def _read(path: Path | str) -> bytes | None:
     try:
-        return path.read_bytes()
+        with open(path, "rb") as handle:
+            return handle.read()
     except FileNotFoundError:
         return None
     except IsADirectoryError:
@@ -98,7 +99,7 @@ def plan_writes(base: Path, wanted: dict[str, bytes], *, scope: set[str] | None 
     old = read_manifest(base)
     plan = WritePlan(base)
     for path, data in wanted.items():
-        current = _read(base / path)
+        current = _read(f"{base}/{path}")
         if current == data:
             continue
         if current is not None and not force:
@@ -112,7 +113,7 @@ def plan_writes(base: Path, wanted: dict[str, bytes], *, scope: set[str] | None 
     for path in sorted(set(old) - set(wanted)):
         if scope is not None and not any(path.startswith(prefix + "/") for prefix in scope):
             continue
-        current = _read(base / path)
+        current = _read(f"{base}/{path}")
         if current is None:
             continue
         if digest(current) != old[path] and not force:
@@ -131,17 +132,19 @@ def plan_writes(base: Path, wanted: dict[str, bytes], *, scope: set[str] | None 
 def refuse_symlinks(base: Path, paths: Iterable[str]) -> None:
     """rendered/ and every folder in it must be real: writing through a link could land
     anywhere, outside the repository included."""
-    problems, checked = [], set()
+    problems: list[Problem] = []
     candidates = [base] if base.is_symlink() else []
+    checked: set[str] = set()
+    top = str(base)
     for rel in paths:
-        folder = base
-        for part in PurePosixPath(rel).parts:
-            folder = folder / part
-            if folder in checked:
+        parts = rel.split("/")
+        for end in range(1, len(parts) + 1):
+            sub = "/".join(parts[:end])
+            if sub in checked:
                 continue
-            checked.add(folder)
-            if folder.is_symlink():
-                candidates.append(folder)
+            checked.add(sub)
+            if os.path.islink(f"{top}/{sub}"):
+                candidates.append(base / sub)
     for link in candidates:
         problems.append(Problem(Location(f"{RENDERED_DIR}/{link.relative_to(base).as_posix()}"
                                          if link != base else RENDERED_DIR), "symlink",
