@@ -9,27 +9,17 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Callable, Iterator, NoReturn, Optional
 
+from typing import TYPE_CHECKING
+
 import typer
 
-from generator import pipeline
-from generator.explain import explain as explain_rows
-from generator.explain import find_cluster
 from generator.problems import FleetError, Location, Problem, format_problems
-from generator.report import as_json as diff_json
-from generator.report import as_markdown as diff_markdown
-from generator.report import as_text as diff_text
-from generator.risks import RISK_CLASSES
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from generator.riskclasses import RISK_CLASSES
 
-from generator.importer import import_tkg
-from generator.ipamplan import as_json as plan_json
-from generator.ipamplan import as_text as plan_text
-from generator.ipamplan import make_plan, read_live
-from generator.migrate import migrate_file
-from generator.scaffold import init_fleet, new_cluster
-from generator.schema import inventory_schema
-from generator.write import atomic_write
+# The stages are imported inside the commands that use them, so `fleetgen --help` and shell
+# completion start in a fraction of a second.
+if TYPE_CHECKING:
+    from generator.pipeline import Progress as RenderProgress
 
 EXIT_OK, EXIT_CHANGES, EXIT_INVALID, EXIT_INTERNAL, EXIT_POLICY, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
@@ -40,12 +30,15 @@ QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress ba
 
 
 @contextmanager
-def progress_bar(what: str, quiet: bool) -> Iterator[pipeline.Progress | None]:
+def progress_bar(what: str, quiet: bool) -> Iterator[RenderProgress | None]:
     """A progress bar on stderr when it is a terminal (never in CI logs or pipes, never with
     --quiet); the callback takes (done, total)."""
     if quiet or not sys.stderr.isatty():
         yield None
         return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(what, total=None)
@@ -119,6 +112,8 @@ def render(
     Example: fleetgen render --check
     """
     def body() -> int:
+        from generator import pipeline
+
         with progress_bar("rendering", quiet) as progress:
             result = pipeline.render(root, check=check, force=force, patterns=select, jobs=jobs,
                                      progress=progress, use_cache=not no_cache)
@@ -144,6 +139,7 @@ def validate(
     Example: fleetgen validate --format github
     """
     def body() -> int:
+        from generator import pipeline
         fleet = pipeline.load_fleet(root.resolve())
         pipeline.wanted_files(root.resolve(), fleet)  # templates must render too
         if fmt is Format.text:
@@ -167,6 +163,9 @@ def explain(
     Example: fleetgen explain payments network
     """
     def body() -> int:
+        from generator import pipeline
+        from generator.explain import explain as explain_rows
+        from generator.explain import find_cluster
         fleet = pipeline.load_fleet(root.resolve())
         rows = explain_rows(find_cluster(fleet, cluster), field)
         width = max(len(r[0]) for r in rows)
@@ -183,6 +182,7 @@ def schema() -> None:
     Example: fleetgen schema > inventory.schema.json
     """
     def body() -> int:
+        from generator.schema import inventory_schema
         _out(json.dumps(inventory_schema(), indent=2, sort_keys=True))
         return EXIT_OK
 
@@ -223,6 +223,13 @@ def diff(
     Example: fleetgen diff --against origin/main --format markdown --fail-on ip-removed-in-use
     """
     def body() -> int:
+        from rich.console import Console
+
+        from generator import pipeline
+        from generator.ipamplan import read_live
+        from generator.report import as_json as diff_json
+        from generator.report import as_markdown as diff_markdown
+        from generator.report import as_text as diff_text
         classes = [c.strip() for c in (fail_on or "").split(",") if c.strip()]
         unknown = [c for c in classes if c not in RISK_CLASSES]
         if unknown:
@@ -257,6 +264,7 @@ def init(
     Example: fleetgen init my-fleet && cd my-fleet && fleetgen render
     """
     def body() -> int:
+        from generator.scaffold import init_fleet
         written = init_fleet(target)
         _out("\n".join(f"create {p.relative_to(target.resolve()).as_posix()}"
                         if p.is_absolute() else f"create {p.as_posix()}" for p in written))
@@ -281,6 +289,7 @@ def new_cluster_command(
     Example: fleetgen new cluster clusters/site-a/prod/orders.yaml
     """
     def body() -> int:
+        from generator.scaffold import new_cluster
         base = root.resolve()
         target = path if path.is_absolute() else Path.cwd() / path
         written = new_cluster(base, target)
@@ -314,6 +323,8 @@ def import_tkg_command(
     Example: fleetgen import tkg wl1.yaml --pool wl1-pool.yaml --to clusters/site-a/prod
     """
     def body() -> int:
+        from generator.importer import import_tkg
+        from generator.write import atomic_write
         base = root.resolve()
         result = import_tkg(base, flat, pool, to if to.is_absolute() else base / to)
         _err(format_problems(result.reported, "text"))
@@ -349,6 +360,10 @@ def ipam_plan(
     Example: fleetgen ipam plan --live ipam-export.yaml
     """
     def body() -> int:
+        from generator import pipeline
+        from generator.ipamplan import as_json as plan_json
+        from generator.ipamplan import as_text as plan_text
+        from generator.ipamplan import make_plan, read_live
         fleet = pipeline.load_fleet(root.resolve(), relaxed=frozenset({"pool-capacity"}))
         plan = make_plan(fleet, read_live(live) if live else None)
         if fmt is PlanFormat.json:
@@ -372,6 +387,8 @@ def ipam_migrate(
     Example: fleetgen ipam migrate pools/*.yaml --write
     """
     def body() -> int:
+        from generator.migrate import migrate_file
+        from generator.write import atomic_write
         results, problems = [], []
         for path in files:
             try:

@@ -10,10 +10,9 @@ from generator.diff import Change, items_of
 from generator.fleet import Cluster, Fleet, PoolUse
 from generator.ipam import AddressSet, pool_addresses
 from generator.ipamplan import Live
+from generator.riskclasses import RISK_CLASSES as RISK_CLASSES  # re-exported for the reports
 
 POOL_KINDS = ("InClusterIPPool", "GlobalInClusterIPPool")
-RISK_CLASSES = ("ip-removed-in-use", "ip-overlap", "pool-capacity", "immutable-field",
-                "dhcp-to-ipam", "endpoint-change", "rollout", "cluster-removed")
 
 
 @dataclass(frozen=True)
