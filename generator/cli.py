@@ -410,4 +410,6 @@ def ipam_migrate(
 
 
 def main() -> None:
-    app()
+    # One program name however it is started (`python -m generator` too), so usage lines and
+    # shell completion (_FLEETGEN_COMPLETE) work the same.
+    app(prog_name="fleetgen")

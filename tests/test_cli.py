@@ -107,3 +107,19 @@ def test_committed_schema_is_current_and_every_inventory_points_at_it() -> None:
         assert first.startswith("# yaml-language-server: $schema="), path
         target = (path.parent / first.split("=", 1)[1]).resolve()
         assert target == (REPO / ".fleetgen/inventory.schema.json").resolve(), path
+
+
+def test_shell_completion_completes_commands_and_options() -> None:
+    import os
+    import subprocess
+    import sys
+
+    def complete(words: str, index: int) -> list[str]:
+        env = {**os.environ, "_FLEETGEN_COMPLETE": "complete_bash", "COMP_WORDS": words,
+               "COMP_CWORD": str(index)}
+        done = subprocess.run([sys.executable, "-m", "generator"], env=env, capture_output=True,
+                              text=True, check=True)
+        return done.stdout.split()
+
+    assert complete("fleetgen ip", 1) == ["ipam"]
+    assert complete("fleetgen diff --fa", 2) == ["--fail-on"]
