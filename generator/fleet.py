@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from generator.inventory import ClusterInventory, Inventory
 from generator.ipam import PoolAddresses
 from generator.model import ClusterSpec, IPPool
+from generator.settings import GitOps
 from generator.problems import Location, Problem, raise_if_errors
 from generator.validation import to_spec
 from generator.yamlio import Path_
@@ -88,11 +89,20 @@ class Management:
 
 
 @dataclass(frozen=True)
+class GitOpsTarget:
+    """What a management cluster's GitOps bootstrap objects are rendered from."""
+
+    management_cluster: str
+    settings: GitOps
+
+
+@dataclass(frozen=True)
 class Fleet:
     clusters: tuple[Cluster, ...]
     pools: tuple[PoolUse, ...]
     warnings: tuple[Problem, ...] = ()
     flags: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)  # per management cluster
+    gitops: GitOps | None = None  # from fleetgen.yaml
 
     @property
     def management_clusters(self) -> list[Management]:

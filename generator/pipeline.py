@@ -16,6 +16,7 @@ from generator.emit import emit, emit_kustomizations
 from generator.gitio import export_fleet, files_at, repository, verify
 from generator.ipamplan import Live
 from generator.risks import Risk, risks
+from generator.settings import load_settings
 from generator.fleet import Cluster, Fleet
 from generator.fleetchecks import check_fleet
 from generator.inventory import load_inventory
@@ -30,7 +31,18 @@ from generator.write import RENDERED_DIR, WritePlan, apply, plan_writes
 def load_fleet(root: Path, *, relaxed: frozenset[str] = frozenset(),
                cache: RenderCache | None = None) -> Fleet:
     """Load, merge, validate and check the fleet under ``root``; raises FleetError."""
-    return check_fleet(load_inventory(root, cache), relaxed=relaxed)
+    problems: list[Problem] = []
+    try:
+        gitops = load_settings(root).gitops
+    except FleetError as exc:
+        problems, gitops = exc.problems, None
+    try:
+        fleet = check_fleet(load_inventory(root, cache), relaxed=relaxed)
+    except FleetError as exc:
+        raise FleetError([*problems, *exc.problems]) from None
+    if problems:
+        raise FleetError(problems)
+    return replace(fleet, gitops=gitops)
 
 
 def matches(cluster: Cluster, pattern: str) -> bool:

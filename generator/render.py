@@ -19,12 +19,14 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from ruamel.yaml.error import YAMLError
 
-from generator.fleet import Cluster, Fleet, Management, PoolUse
+from generator.fleet import Cluster, Fleet, GitOpsTarget, Management, PoolUse
 from generator.problems import FleetError, Location, Problem
-from generator.views import cluster_view, compact, dns_record, management_view, pool_view
+from generator.views import (cluster_view, compact, dns_record, gitops_view, management_view,
+                             pool_view)
 from generator.yamlio import load_fast
 
 TEMPLATES_DIR = "templates"
+GITOPS_DIR = "_gitops"
 BUILTIN = "(built-in)"
 
 
@@ -132,7 +134,7 @@ class Renderer:
                                       f"{line}: {getattr(exc, 'problem', exc)}")]) from None
 
 
-Source = Cluster | PoolUse | Management
+Source = Cluster | PoolUse | Management | GitOpsTarget
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,17 @@ def layout(fleet: Fleet) -> list[Output]:
         if any(dns_record(c.spec) for c in m.clusters):
             outputs.append(Output(f"{m.name}/_global/endpoints.zone",
                                   (("endpoints.zone.j2", m),), False, keys, text=True))
+        if fleet.gitops is not None:
+            target = GitOpsTarget(m.name, fleet.gitops)
+            # Outside the management cluster's own folder: these objects point Flux or Argo CD
+            # at that folder, and are applied once (kubectl apply -k rendered/_gitops/<mgmt>).
+            for enabled, template, name in ((fleet.gitops.flux, "flux-kustomization.yaml.j2",
+                                             "flux-kustomization.yaml"),
+                                            (fleet.gitops.argocd, "argocd-applicationset.yaml.j2",
+                                             "argocd-applicationset.yaml")):
+                if enabled is not None:
+                    outputs.append(Output(f"{GITOPS_DIR}/{m.name}/{name}",
+                                          ((template, target),), True, keys))
     return sorted(outputs, key=lambda o: o.path)
 
 
@@ -210,6 +223,8 @@ def _subject(source: Source) -> str:
         return f"cluster '{source.spec.name}' ({source.inventory.file})"
     if isinstance(source, Management):
         return f"management cluster '{source.name}'"
+    if isinstance(source, GitOpsTarget):
+        return f"the GitOps objects of '{source.management_cluster}'"
     return f"pool '{source.name}' ({source.declared_at})"
 
 
@@ -218,6 +233,8 @@ def view_of(source: Source) -> dict[str, Any]:
         return {"c": cluster_view(source)}
     if isinstance(source, Management):
         return {"m": management_view(source)}
+    if isinstance(source, GitOpsTarget):
+        return {"g": gitops_view(source)}
     return {"p": pool_view(source)}
 
 

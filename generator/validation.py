@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import difflib
 from functools import cache
+from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from generator.inventory import ClusterInventory
+from generator.inventory import ClusterInventory, Origin
 from generator.model import ClusterSpec
-from generator.problems import Problem
-from generator.yamlio import Path_
+from generator.problems import FleetError, Location, Problem
+from generator.secrets import MASK, is_secret_key, is_secret_value
+from generator.yamlio import Path_, load_positioned
 
 _TYPE_NAMES = {
     "string_type": "text", "int_type": "a whole number", "int_from_float": "a whole number",
@@ -27,14 +29,39 @@ _TYPE_NAMES = {
 
 def to_spec(inv: ClusterInventory) -> tuple[ClusterSpec | None, list[Problem]]:
     data = {"name": inv.stem, **inv.data}
+    spec, problems = validate(ClusterSpec, inv, data)
+    return (spec if isinstance(spec, ClusterSpec) else None), problems
+
+
+def validate(model: type[BaseModel], inv: ClusterInventory, data: dict[str, Any]
+             ) -> tuple[BaseModel | None, list[Problem]]:
+    """``data`` as ``model``, or the located problems (positions from ``inv``)."""
     try:
-        return ClusterSpec.model_validate(data), []
+        return model.model_validate(data), []
     except ValidationError as exc:
-        problems = {_problem(inv, data, err) for err in exc.errors(include_url=False)}
+        problems = {_problem(inv, data, err, model) for err in exc.errors(include_url=False)}
         return None, sorted(problems, key=Problem.sort_key)
 
 
-def _problem(inv: ClusterInventory, data: dict[str, Any], err: ErrorDetails) -> Problem:
+def validate_file(model: type[BaseModel], path: Path, rel: str) -> BaseModel:
+    """A whole YAML file (such as fleetgen.yaml) as ``model``; raises FleetError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FleetError([Problem(Location(rel, 1, 1), "unreadable", str(exc))]) from None
+    doc, positions = load_positioned(text, rel)
+    if not isinstance(doc, dict):
+        raise FleetError([Problem(Location(rel, 1, 1), "not-a-mapping",
+                                  f"{rel} must be a mapping of keys to values")])
+    origins = {p: Origin(positions.keys[p], loc) for p, loc in positions.values.items()}
+    result, problems = validate(model, ClusterInventory(rel, doc, origins), doc)
+    if result is None:
+        raise FleetError(problems)
+    return result
+
+
+def _problem(inv: ClusterInventory, data: dict[str, Any], err: ErrorDetails,
+             model: type[BaseModel] = ClusterSpec) -> Problem:
     kind = err["type"]
     loc = err["loc"]
     # For an unknown key pydantic's loc ends in that key, which is present in the data.
@@ -45,7 +72,8 @@ def _problem(inv: ClusterInventory, data: dict[str, Any], err: ErrorDetails) -> 
     if kind == "extra_forbidden":
         key = str(tail[0]) if tail else "?"
         return Problem(inv.locate((*path, key), key=True), "unknown-key",
-                       f"unknown key '{key}'{where}", _did_you_mean(key, allowed_keys(path)))
+                       f"unknown key '{key}'{where}",
+                       _did_you_mean(key, allowed_keys(path, model)))
     if kind == "missing":
         key = str(tail[0]) if tail else "?"
         return Problem(inv.locate(path, key=True), "missing-key",
@@ -64,6 +92,8 @@ def _problem(inv: ClusterInventory, data: dict[str, Any], err: ErrorDetails) -> 
         return Problem(location, "invalid-value", f"{_name(path)}: {_show(value)} is not allowed",
                        hint)
     message = err["msg"].removeprefix("Value error, ")
+    if is_secret_value(value) or any(is_secret_key(str(part)) for part in path):
+        message = message.replace(str(value), MASK)
     return Problem(location, "invalid-value", f"{_name(path)}: {message}")
 
 
@@ -109,6 +139,8 @@ def _show(value: Any) -> str:
         return f"the boolean {str(value).lower()}"
     if isinstance(value, (int, float)):
         return f"the number {value}"
+    if is_secret_value(value):
+        return MASK
     if isinstance(value, str):
         return f"'{value}'"
     if isinstance(value, list):
@@ -118,11 +150,23 @@ def _show(value: Any) -> str:
     return "nothing" if value is None else repr(value)
 
 
+_YAML11_BOOLEANS = {"y": "true", "yes": "true", "on": "true", "n": "false", "no": "false",
+                    "off": "false"}
+
+
 def _type_hint(kind: str, value: Any) -> str:
     if kind == "string_type" and isinstance(value, (int, float, bool)):
         return "YAML read this as a number or boolean; put it in quotes to keep it as text"
-    if kind in ("int_type", "bool_type") and isinstance(value, str):
-        return "write it without quotes"
+    if kind == "bool_type" and isinstance(value, str):
+        word = value.strip().lower()
+        if word in _YAML11_BOOLEANS:
+            return (f"YAML 1.2 reads {value} as text, not as a boolean (YAML 1.1 did); "
+                    f"write {_YAML11_BOOLEANS[word]}")
+        if word in ("true", "false"):
+            return "write it without quotes"
+        return "write true or false"
+    if kind == "int_type" and isinstance(value, str):
+        return "write it without quotes" if value.strip().lstrip("+-").isdigit() else ""
     return ""
 
 
@@ -132,13 +176,13 @@ def _did_you_mean(word: str, options: list[str]) -> str:
 
 
 @cache
-def _schema() -> dict[str, Any]:
-    return ClusterSpec.model_json_schema(by_alias=True)
+def _schema(model: type[BaseModel]) -> dict[str, Any]:
+    return model.model_json_schema(by_alias=True)
 
 
-def allowed_keys(path: Path_) -> list[str]:
-    """The keys the model accepts at ``path`` (for did-you-mean hints)."""
-    schema = _schema()
+def allowed_keys(path: Path_, model: type[BaseModel] = ClusterSpec) -> list[str]:
+    """The keys ``model`` accepts at ``path`` (for did-you-mean hints)."""
+    schema = _schema(model)
     nodes = [schema]
     for part in path:
         nodes = [child for node in nodes for child in _children(schema, node, part)]

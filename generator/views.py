@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from generator.fleet import Cluster, Management, PoolUse
+from generator.fleet import Cluster, GitOpsTarget, Management, PoolUse
 from generator.features import cluster_flags, set_commands
 from generator.model import AWS, Azure, ClusterSpec, IPPool, Machine, MachineDeployment
 
@@ -111,6 +111,20 @@ def _dhcp(spec: ClusterSpec) -> dict[str, Any] | None:
         for r in reservations]}
     return {"network": nodes.node_network, "cidr": network.cidr if network else None,
             "reservations": reservations, "kea": kea}
+
+
+def gitops_view(g: GitOpsTarget) -> dict[str, Any]:
+    """One management cluster's Flux / Argo CD bootstrap: where its folder is in the repository."""
+    settings = g.settings
+    path = "/".join(part for part in (settings.path.strip("/"), "rendered", g.management_cluster)
+                    if part)
+    argocd = settings.argocd.model_dump() if settings.argocd else None
+    if argocd is not None:
+        argocd["destination"] = settings.argocd.destinations.get(  # type: ignore[union-attr]
+            g.management_cluster, g.management_cluster)
+    return {"management_cluster": g.management_cluster, "repository": settings.repository,
+            "branch": settings.branch, "path": path,
+            "flux": settings.flux.model_dump() if settings.flux else None, "argocd": argocd}
 
 
 def management_view(m: Management) -> dict[str, Any]:

@@ -309,7 +309,7 @@ def test_global_pool_is_cluster_scoped() -> None:
 @pytest.mark.parametrize(
     ("api_version", "kind"),
     [
-        ("kustomize.toolkit.fluxcd.io/v1", "Kustomization"),
+        ("kustomize.config.k8s.io/v1beta1", "Kustomization"),
         ("v1", "Namespace"),
         ("cluster.x-k8s.io/v1alpha3", "Cluster"),  # in the CRD but no longer served
     ],
