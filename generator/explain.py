@@ -6,7 +6,7 @@ import json
 from typing import Any, Iterator
 
 from generator.fleet import Cluster, Fleet
-from generator.problems import FleetError, Location, Problem
+from generator.problems import FleetError, Location, Problem, path_text
 from generator.yamlio import Path_
 
 
@@ -36,10 +36,7 @@ def _leaves(value: Any, path: Path_) -> Iterator[tuple[Path_, Any]]:
 
 
 def dotted(path: Path_) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
+    return path_text(path)
 
 
 def explain(cluster: Cluster, field: str | None = None) -> list[tuple[str, str, str]]:

@@ -37,14 +37,13 @@ gives the same one or a located error):
 from __future__ import annotations
 
 import copy
-import difflib
 import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from generator.problems import FleetError, Location, Problem
+from generator.problems import FleetError, Location, Problem, did_you_mean, path_text
 from generator.yamlio import Path_, Positions, load_positioned, load_positioned_all
 
 OVERLAYS_DIR = "overlays"
@@ -426,11 +425,11 @@ class _Loader:
         unknown = [key for key in op if key not in _OP_FIELDS]
         for key in unknown:
             self.problem(where, "unknown-key", f"unknown key '{key}' in {name}",
-                         _did_you_mean(str(key), list(_OP_FIELDS)))
+                         did_you_mean(str(key), list(_OP_FIELDS)))
         kind = op.get("op")
         if kind not in _OPS:
             self.problem(where, "invalid-patch", f"{name}: unknown operation {_show(kind)}",
-                         _did_you_mean(str(kind), list(_OPS)) or f"use one of: {', '.join(_OPS)}")
+                         did_you_mean(str(kind), list(_OPS)) or f"use one of: {', '.join(_OPS)}")
             return False
         ok = not unknown
         for field in ("path", "from") if kind in ("move", "copy") else ("path",):
@@ -507,7 +506,7 @@ class _Fields:
             if key not in allowed:
                 self.loader.problem(self.key((*path, key)), "unknown-key",
                                     f"unknown key '{key}' in {where}",
-                                    _did_you_mean(str(key), list(allowed)))
+                                    did_you_mean(str(key), list(allowed)))
 
     def check_type(self, value: Any, path: Path_, kind: type, shown: str) -> bool:
         if isinstance(value, kind):
@@ -1120,10 +1119,7 @@ def _same_json(a: Any, b: Any) -> bool:
 # --- messages ----------------------------------------------------------------------------------
 
 def _name(path: Path_) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
+    return path_text(path)
 
 
 def _show(value: Any) -> str:
@@ -1140,6 +1136,3 @@ def _show(value: Any) -> str:
     return "nothing" if value is None else repr(value)
 
 
-def _did_you_mean(word: str, options: list[str]) -> str:
-    match = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
-    return f"did you mean '{match[0]}'?" if match else ""

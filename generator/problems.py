@@ -6,9 +6,13 @@ at once. ``FleetError`` carries a batch of problems out of a stage; the CLI turn
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
 from dataclasses import asdict, dataclass
 from typing import Iterable, Literal
+
+from generator.secrets import scrub
 
 Severity = Literal["error", "warning"]
 
@@ -27,13 +31,41 @@ class Location:
         return self.path
 
 
+# Characters that would let text from an inventory or a template forge output lines or drive the
+# terminal: C0/C1 controls (line breaks included), DEL and the bidirectional overrides.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped (``\\n``, ``\\x1b``), so one problem is one line.
+
+    >>> printable("a\\nb\\x1b[31m")
+    'a\\\\nb\\\\x1b[31m'
+    """
+    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 @dataclass(frozen=True)
 class Problem:
+    """One finding. Messages and hints never carry control characters (they could forge lines
+    or drive a terminal) nor secret-looking values: both are neutralised here, for every stage."""
+
     location: Location
     code: str
     message: str
     hint: str = ""
     severity: Severity = "error"
+
+    def __post_init__(self) -> None:
+        for name in ("message", "hint"):
+            value = getattr(self, name)
+            clean = printable(scrub(value))
+            if clean != value:
+                object.__setattr__(self, name, clean)
+        path = printable(self.location.path)
+        if path != self.location.path:
+            object.__setattr__(self, "location", Location(path, self.location.line,
+                                                          self.location.col))
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         loc = self.location
@@ -60,11 +92,25 @@ def _gh_escape(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
+def path_text(path: tuple[str | int, ...]) -> str:
+    """A path into a document as people write it: ``network.pods[0]``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def did_you_mean(word: str, options: Iterable[str]) -> str:
+    match = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f"did you mean '{match[0]}'?" if match else ""
+
+
 class FleetError(Exception):
     """Raised by a stage with every problem it found; at least one of them is an error."""
 
     def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems = sorted(problems, key=Problem.sort_key)
+        # One problem in a _defaults.yaml is found once per cluster that inherits it: print it once.
+        self.problems = sorted(dict.fromkeys(problems), key=Problem.sort_key)
         super().__init__("\n".join(p.text() for p in self.problems))
 
     def __reduce__(self) -> tuple[type[FleetError], tuple[list[Problem]]]:

@@ -5,6 +5,8 @@ the management cluster holds them in Secrets, and inventories reference those (`
 
 >>> [is_secret_key(k) for k in ("password", "sshKeyName", "AZURE_CLIENT_SECRET", "privateKey")]
 [True, False, True, True]
+>>> scrub("export VSPHERE_PASSWORD=hunter2; x: <encoded:aHVudGVy>")
+'export VSPHERE_PASSWORD=***; x: ***'
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ MASK = "***"
 _SECRET_KEY = re.compile(r"(password|passwd|secret|token|private[-_]?key|credential|"
                          r"access[-_]?key(?!name)|ssh[-_]?key(?!name))", re.IGNORECASE)
 _PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
+SECRET_IN_TEXT = re.compile(rb"<encoded:|-----BEGIN [A-Z ]*PRIVATE KEY-----")
+"""Bytes that must never be in a generated file (checked before anything is written)."""
 
 
 def is_secret_key(key: str) -> bool:
@@ -37,3 +41,24 @@ def masked(value: Any, key: str = "") -> Any:
     if isinstance(value, list):
         return [masked(v, key) for v in value]
     return value
+
+
+_ENCODED = re.compile(r"<encoded:[A-Za-z0-9+/=_-]+>?")  # not the "<encoded:…>" of a hint
+_PEM_BLOCK = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?"
+                        r"(-----END [A-Z ]*PRIVATE KEY-----|\Z)", re.DOTALL)
+_ASSIGNMENT = re.compile(r"""(?P<key>[A-Za-z0-9_.-]+)(?P<sep>["']?[ \t]*[:=][ \t]*)"""
+                         r"""(?P<value>"[^"\n]*"|'[^'\n]*'|[^\s,;}\]]+)""")
+
+
+def scrub(text: str) -> str:
+    """Free text (a message, a line of a diff, an exception) with every secret-looking part
+    masked: ``<encoded:…>`` values, PEM private keys and ``KEY=value`` / ``key: value`` pairs
+    whose key looks like a secret."""
+    text = _PEM_BLOCK.sub(MASK, _ENCODED.sub(MASK, text))
+
+    def assignment(match: re.Match[str]) -> str:
+        if not is_secret_key(match["key"]) or match["value"] == MASK:
+            return match[0]
+        return f"{match['key']}{match['sep']}{MASK}"
+
+    return _ASSIGNMENT.sub(assignment, text)

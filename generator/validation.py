@@ -6,7 +6,6 @@ problem points at the file, line and column a person has to edit, with a hint wh
 
 from __future__ import annotations
 
-import difflib
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from pydantic_core import ErrorDetails
 
 from generator.inventory import ClusterInventory, Origin
 from generator.model import ClusterSpec
-from generator.problems import FleetError, Location, Problem
+from generator.problems import FleetError, Location, Problem, did_you_mean, path_text
 from generator.secrets import MASK, is_secret_key, is_secret_value
 from generator.yamlio import Path_, load_positioned
 
@@ -73,7 +72,7 @@ def _problem(inv: ClusterInventory, data: dict[str, Any], err: ErrorDetails,
         key = str(tail[0]) if tail else "?"
         return Problem(inv.locate((*path, key), key=True), "unknown-key",
                        f"unknown key '{key}'{where}",
-                       _did_you_mean(key, allowed_keys(path, model)))
+                       did_you_mean(key, allowed_keys(path, model)))
     if kind == "missing":
         key = str(tail[0]) if tail else "?"
         return Problem(inv.locate(path, key=True), "missing-key",
@@ -88,7 +87,7 @@ def _problem(inv: ClusterInventory, data: dict[str, Any], err: ErrorDetails,
     if kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
         options = [o.strip().strip("'") for o in str(expected).replace(" or ", ",").split(",")]
-        hint = _did_you_mean(str(value), options) or f"use one of: {', '.join(o for o in options if o)}"
+        hint = did_you_mean(str(value), options) or f"use one of: {', '.join(o for o in options if o)}"
         return Problem(location, "invalid-value", f"{_name(path)}: {_show(value)} is not allowed",
                        hint)
     message = err["msg"].removeprefix("Value error, ")
@@ -124,10 +123,7 @@ def _get(data: Any, path: Path_) -> Any:
 
 
 def _name(path: Path_) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "the cluster"
+    return path_text(path) or "the cluster"
 
 
 def _describe(path: Path_) -> str:
@@ -168,11 +164,6 @@ def _type_hint(kind: str, value: Any) -> str:
     if kind == "int_type" and isinstance(value, str):
         return "write it without quotes" if value.strip().lstrip("+-").isdigit() else ""
     return ""
-
-
-def _did_you_mean(word: str, options: list[str]) -> str:
-    match = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
-    return f"did you mean '{match[0]}'?" if match else ""
 
 
 @cache

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import ScalarNode
@@ -27,6 +27,7 @@ from ruamel.yaml.representer import SafeRepresenter
 from ruamel.yaml.resolver import implicit_resolvers
 
 from generator.problems import FleetError, Location, Problem
+from generator.secrets import is_secret_key, is_secret_value
 
 Path_ = tuple[str | int, ...]
 """A path into a YAML document: map keys and list indexes."""
@@ -56,55 +57,192 @@ _SAFE = YAML(typ="safe", pure=False)
 def load_positioned(text: str, file: str) -> tuple[Any, Positions]:
     """Load one inventory document into plain Python values plus the position of every node.
 
-    Raises FleetError with a located ``yaml-syntax`` / ``duplicate-key`` problem on bad YAML.
+    Raises FleetError with located problems on bad YAML: syntax errors, duplicate keys, and
+    everything ``_screen`` refuses.
     """
     try:
         _screen(text, file, single=True)
         doc = _RT.load(text)
-    except DuplicateKeyError as exc:
-        raise FleetError([_marked_problem(exc, file, "duplicate-key",
-                                          "a key may appear only once in a mapping")]) from None
-    except MarkedYAMLError as exc:
-        raise FleetError([_marked_problem(exc, file, "yaml-syntax", "")]) from None
     except YAMLError as exc:
-        raise FleetError([Problem(Location(file, 1, 1), "yaml-syntax", str(exc).strip())]) from None
+        raise FleetError([_yaml_problem(exc, file)]) from None
     positions = Positions(file)
     return _plain(doc, (), positions), positions
 
 
 MAX_DEPTH = 64
-PLAIN_TAGS = {None, "!", *(f"tag:yaml.org,2002:{t}"
+MAX_CHARS = 1_000_000  # inventories are a few kilobytes; the round-trip loader is slow on more
+PLAIN_TAGS = {None, *(f"tag:yaml.org,2002:{t}"
                            for t in ("str", "int", "float", "bool", "null", "map", "seq"))}
+
+# What YAML 1.2 does not allow in a stream: NUL and the other C0/C1 control characters except
+# tab and line breaks, lone surrogates, U+FFFE and U+FFFF.
+_NOT_ALLOWED = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd"
+                          "\U00010000-\U0010ffff]")
+_INNER_BOM = re.compile("\ufeff")  # a byte order mark anywhere but at the start
+_CHARACTER_NAMES = {0x00: "NUL", 0x07: "BEL", 0x08: "BS", 0x1b: "ESC", 0x7f: "DEL",
+                    0xfeff: "byte order mark"}
+
+# Plain scalars the strict model could not catch because they are read as the same type but a
+# different value, or as something YAML 1.2 does not know. ``off`` or ``1:20`` are text in
+# YAML 1.2 and stay text (written quoted); ``1.10`` is a number the model refuses where text is
+# expected. But ``0755`` is 755 in YAML 1.2 and 493 in YAML 1.1, and ``1_000``, ``0b11``,
+# ``2024-01-01`` and ``=`` are text in YAML 1.2 that the loader would turn into numbers, dates or
+# tagged values.
+_LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+")
+_OTHER_READINGS = [
+    (re.compile(r"[-+]?0o[0-7_]+"), "a number in YAML 1.2 but text in YAML 1.1"),
+    (re.compile(r"[-+]?(0b[01_]+|[0-9][0-9_]*_[0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?)"),
+     "text in YAML 1.2 but a number in YAML 1.1"),
+    (re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(([Tt]|[ \t]+).*)?"),
+     "text in YAML 1.2 but a date in YAML 1.1"),
+    (re.compile(r"="), "text in YAML 1.2 but a special value in YAML 1.1"),
+]
+
+
+def ambiguity(text: str) -> str | None:
+    """Why the plain (unquoted) scalar ``text`` cannot be read unambiguously, or None.
+
+    >>> [ambiguity(s) is not None for s in ("0755", "1_000", "2024-01-01", "=", "off", "3", "1.10")]
+    [True, True, True, True, False, False, False]
+    """
+    if _LEADING_ZERO.fullmatch(text) and not re.fullmatch(r"[-+]?0+[0-7]?", text):
+        digits = text.replace("_", "")
+        octal = f"the octal number {int(digits, 8)}" if re.fullmatch(r"[-+]?0[0-7]+", digits) \
+            else "text"
+        return f"'{text}' is the number {int(digits, 10)} in YAML 1.2 but {octal} in YAML 1.1"
+    for pattern, reading in _OTHER_READINGS:
+        if pattern.fullmatch(text):
+            return f"'{text}' is {reading}"
+    return None
+
+
+def _ambiguity_hint(text: str) -> str:
+    hint = f'quote it ("{text}") if it is text'
+    if re.fullmatch(r"[-+]?[0-9][0-9_]*", text):
+        return hint + ", or write the number without leading zeros or '_'"
+    return hint
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    """The 1-based line and column of ``text[index]``."""
+    return text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
+
+
+def _check_text(text: str, file: str) -> None:
+    if len(text) > MAX_CHARS:
+        raise FleetError([Problem(Location(file, 1, 1), "yaml-size",
+                                  f"the file has {len(text)} characters, more than the "
+                                  f"{MAX_CHARS} an inventory file may have")])
+    bad = _NOT_ALLOWED.search(text) or _INNER_BOM.search(text, 1)
+    if bad is not None:
+        code = ord(bad.group())
+        name = _CHARACTER_NAMES.get(code, "a control character" if code < 0xa0
+                                    else "a non-character")
+        where = " here" if code == 0xfeff else " in YAML"
+        raise FleetError([Problem(Location(file, *_position(text, bad.start())), "encoding",
+                                  f"the character U+{code:04X} ({name}) is not allowed{where}",
+                                  "remove it; inventories are plain UTF-8 text")])
+
+
+@dataclass
+class _Frame:
+    """An open mapping or sequence while screening the event stream."""
+
+    mapping: bool
+    expect_key: bool = True
+    key: str = ""  # the key whose value is being read
+    keys: dict[str, tuple[int, int]] = field(default_factory=dict)  # key → where first written
+
+    def advance(self) -> None:
+        """A node ended in this collection: in a mapping, keys and values alternate."""
+        if self.mapping:
+            self.expect_key = not self.expect_key
 
 
 def _screen(text: str, file: str, *, single: bool) -> None:
     """Refuse what a hand-written inventory never needs, from the event stream alone, before
-    anything is built: aliases (an alias bomb expands exponentially), explicit tags (object
-    construction), absurd nesting and, where one is expected, several documents."""
-    depth = documents = 0
+    anything is built: characters YAML refuses and huge files, aliases (an alias bomb expands
+    exponentially) and merge keys, explicit tags (object construction), absurd nesting, keys that
+    are lists or mappings, duplicate keys (naming both lines) and, where one is expected, several
+    documents. Then every plain value the strict model could not catch because YAML readers
+    disagree on it (``0755``, ``1_000``, ``2024-01-01``, see ``ambiguity``), all at once; values
+    under secret-looking keys are never shown."""
+    _check_text(text, file)
+    ambiguous: list[Problem] = []
+    try:
+        _screen_events(text, file, single, ambiguous)
+    except YAMLError:
+        return  # a syntax error: the loader that follows reports it, with its own positions
+    if ambiguous:
+        raise FleetError(ambiguous)
+
+
+def _screen_events(text: str, file: str, single: bool, ambiguous: list[Problem]) -> None:
+    documents = 0
+    stack: list[_Frame] = []
     for event in _SAFE.parse(text):
         name = type(event).__name__
         mark = event.start_mark
         where = Location(file, mark.line + 1, mark.column + 1)
+        parent = stack[-1] if stack else None
+        is_key = parent is not None and parent.mapping and parent.expect_key
         if name == "AliasEvent":
             raise FleetError([Problem(where, "yaml-alias", "anchors and aliases are not supported "
                                       "in inventories", "put shared values in a _defaults.yaml")])
         if getattr(event, "tag", None) not in PLAIN_TAGS:
             raise FleetError([Problem(where, "yaml-tag", f"the tag {event.tag} is not supported",
                                       "remove the tag; inventories hold plain values")])
-        if name in ("MappingStartEvent", "SequenceStartEvent"):
-            depth += 1
-            if depth > MAX_DEPTH:
+        if name == "ScalarEvent":
+            value = event.value
+            plain = event.tag is None and not event.style and bool(event.implicit[0])
+            if is_key and parent is not None:
+                if plain and value == "<<":
+                    raise FleetError([Problem(where, "yaml-alias", "merge keys ('<<') are not "
+                                              "supported in inventories",
+                                              "put shared values in a _defaults.yaml")])
+                if value in parent.keys:
+                    line, col = parent.keys[value]
+                    first = f"line {line}" + (f", column {col}" if line == mark.line + 1 else "")
+                    raise FleetError([Problem(where, "duplicate-key",
+                                              f"duplicate key '{value}' (first at {first})",
+                                              "a key may appear only once in a mapping")])
+                parent.keys[value] = (mark.line + 1, mark.column + 1)
+                parent.key = value
+            secret = is_secret_value(value) or any(
+                f.mapping and not f.expect_key and is_secret_key(f.key) for f in stack)
+            why = ambiguity(value) if plain and not secret else None
+            if why is not None:
+                ambiguous.append(Problem(where, "yaml-ambiguous", why, _ambiguity_hint(value)))
+            if parent is not None:
+                parent.advance()
+        elif name in ("MappingStartEvent", "SequenceStartEvent"):
+            if is_key:
+                kind = "a mapping" if name == "MappingStartEvent" else "a list"
+                raise FleetError([Problem(where, "yaml-key", f"keys must be text, not {kind}",
+                                          "write the key as plain text")])
+            stack.append(_Frame(mapping=name == "MappingStartEvent"))
+            if len(stack) > MAX_DEPTH:
                 raise FleetError([Problem(where, "yaml-depth",
                                           f"nesting deeper than {MAX_DEPTH} levels")])
         elif name in ("MappingEndEvent", "SequenceEndEvent"):
-            depth -= 1
+            stack.pop()
+            if stack:
+                stack[-1].advance()
         elif name == "DocumentStartEvent":
             documents += 1
             if single and documents > 1:
                 raise FleetError([Problem(where, "yaml-documents",
                                           "an inventory file holds one document, not several",
                                           "remove the '---' separator")])
+
+
+def _yaml_problem(exc: YAMLError, file: str) -> Problem:
+    if isinstance(exc, DuplicateKeyError):
+        return _marked_problem(exc, file, "duplicate-key",
+                               "a key may appear only once in a mapping")
+    if isinstance(exc, MarkedYAMLError):
+        return _marked_problem(exc, file, "yaml-syntax", "")
+    return Problem(Location(file, 1, 1), "yaml-syntax", " ".join(str(exc).split()))
 
 
 def _marked_problem(exc: MarkedYAMLError, file: str, code: str, hint: str) -> Problem:
@@ -130,7 +268,7 @@ def _plain(node: Any, path: Path_, pos: Positions) -> Any:
             vline, vcol = node.lc.value(key)
             if not isinstance(key, str):
                 raise FleetError([Problem(Location(pos.file, kline + 1, kcol + 1), "yaml-key",
-                                          f"keys must be text, not {type(key).__name__}",
+                                          f"keys must be text, not {_kind(key)}",
                                           "put the key in quotes")])
             child = (*path, str(key))
             pos.keys[child] = Location(pos.file, kline + 1, kcol + 1)
@@ -148,6 +286,17 @@ def _plain(node: Any, path: Path_, pos: Positions) -> Any:
     return _scalar(node)
 
 
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "a list" if isinstance(value, (list, tuple)) else "a mapping" if isinstance(
+        value, dict) else "a value of another type"
+
+
 def _scalar(value: Any) -> Any:
     # ruamel's round-trip scalars subclass int/float/str to remember their formatting; the model
     # wants the plain types (bool first: it is an int subclass).
@@ -159,15 +308,34 @@ def _scalar(value: Any) -> Any:
         return float(value)
     if isinstance(value, str):
         return str(value)
+    if isinstance(value, TaggedScalar):  # an empty `!!str` (the only tag the screen lets by)
+        return str(value.value or "")
     return value
 
 
+class AliasRefused(MarkedYAMLError):
+    """Generated YAML never needs anchors: one alias bomb would expand exponentially when the
+    documents are walked or written out."""
+
+
+def _refuse_aliases(text: str) -> None:
+    if "*" not in text:  # every alias starts with '*'; the common case costs one scan
+        return
+    for event in _SAFE.parse(text):
+        if type(event).__name__ == "AliasEvent":
+            raise AliasRefused(problem="anchors and aliases are not allowed here",
+                               problem_mark=event.start_mark)
+
+
 def load_fast(text: str) -> Any:
-    """Parse trusted, generated YAML (template output, rendered files) with the C loader."""
+    """Parse generated YAML (template output, rendered files, kubectl exports) with the C loader.
+    Raises a YAMLError on an alias (see AliasRefused)."""
+    _refuse_aliases(text)
     return _SAFE.load(text)
 
 
 def load_fast_all(text: str) -> list[Any]:
+    _refuse_aliases(text)
     return [doc for doc in _SAFE.load_all(text) if doc is not None]
 
 
@@ -230,14 +398,10 @@ def dump(doc: Any) -> str:
 def load_positioned_all(text: str, file: str) -> list[tuple[Any, Positions]]:
     """Every document of a multi-document file, each with its positions (see load_positioned)."""
     try:
+        _screen(text, file, single=False)
         docs = list(_RT.load_all(text))
-    except DuplicateKeyError as exc:
-        raise FleetError([_marked_problem(exc, file, "duplicate-key",
-                                          "a key may appear only once in a mapping")]) from None
-    except MarkedYAMLError as exc:
-        raise FleetError([_marked_problem(exc, file, "yaml-syntax", "")]) from None
     except YAMLError as exc:
-        raise FleetError([Problem(Location(file, 1, 1), "yaml-syntax", str(exc).strip())]) from None
+        raise FleetError([_yaml_problem(exc, file)]) from None
     out = []
     for doc in docs:
         positions = Positions(file)
@@ -252,13 +416,8 @@ def load_inventory_data(text: str, file: str) -> Any:
     try:
         _screen(text, file, single=True)
         doc = _SAFE.load(text)
-    except DuplicateKeyError as exc:
-        raise FleetError([_marked_problem(exc, file, "duplicate-key",
-                                          "a key may appear only once in a mapping")]) from None
-    except MarkedYAMLError as exc:
-        raise FleetError([_marked_problem(exc, file, "yaml-syntax", "")]) from None
     except YAMLError as exc:
-        raise FleetError([Problem(Location(file, 1, 1), "yaml-syntax", str(exc).strip())]) from None
+        raise FleetError([_yaml_problem(exc, file)]) from None
     if not _plain_keys(doc):
         load_positioned(text, file)  # raises the located yaml-key problem
     return doc
