@@ -140,8 +140,11 @@ def validate(
     """
     def body() -> int:
         from generator import pipeline
-        fleet = pipeline.load_fleet(root.resolve())
-        pipeline.wanted_files(root.resolve(), fleet)  # templates must render too
+        from generator.cache import RenderCache
+
+        cache = RenderCache()
+        fleet = pipeline.load_fleet(root.resolve(), cache=cache)
+        pipeline.wanted_files(root.resolve(), fleet, cache=cache)  # templates must render too
         if fmt is Format.text:
             _err(format_problems(fleet.warnings, "text"))
             _out(f"{len(fleet.clusters)} clusters, {len(fleet.pools)} node pools: valid")

@@ -165,7 +165,10 @@ def _is_pool(item: Item) -> bool:
 
 def compare(old_files: dict[str, bytes], new_files: dict[str, bytes]) -> list[Change]:
     """Every change from ``old_files`` to ``new_files`` (paths below rendered/)."""
-    old, new = items_of(old_files), items_of(new_files)
+    # Bytes first: a file that did not change holds no change, so it is never parsed.
+    same = {path for path, data in old_files.items() if new_files.get(path) == data}
+    old = items_of({p: d for p, d in old_files.items() if p not in same})
+    new = items_of({p: d for p, d in new_files.items() if p not in same})
     changes: list[Change] = []
     for key in sorted(set(old) | set(new)):
         a, b = old.get(key), new.get(key)

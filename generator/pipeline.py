@@ -237,9 +237,9 @@ def review(root: Path, *, against: str | None = None, base: str | None = None,
         fleet, new_files = _render_at(repo, verify(repo, head), prefix)
         compared = f"{base}..{head}"
     else:
-        fleet = load_fleet(root, relaxed=RELAXED_FOR_REVIEW)
-        new_files = wanted_files(root, fleet, jobs=jobs, progress=progress,
-                                 cache=RenderCache())
+        cache = RenderCache()
+        fleet = load_fleet(root, relaxed=RELAXED_FOR_REVIEW, cache=cache)
+        new_files = wanted_files(root, fleet, jobs=jobs, progress=progress, cache=cache)
         if against is not None:
             repo, prefix = repository(root)
             old_files = files_at(repo, verify(repo, against),
