@@ -85,7 +85,10 @@ def run(action: Callable[[], int], fmt: str = "text") -> NoReturn:
         _err("interrupted")
         code = EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the one place that turns surprises into exit 3
-        _err(f"An unexpected error has occurred: {type(exc).__name__}: {exc}\n"
+        from generator.problems import printable
+        from generator.secrets import scrub
+
+        _err(f"An unexpected error has occurred: {type(exc).__name__}: {printable(scrub(str(exc)))}\n"
              "This is a bug in fleetgen; please report it with the command you ran.")
         code = EXIT_INTERNAL
     raise typer.Exit(code)

@@ -17,7 +17,7 @@ from deepdiff import DeepDiff
 from ruamel.yaml.error import YAMLError
 
 from generator.ipam import AddressSet
-from generator.secrets import masked
+from generator.secrets import masked, scrub
 from generator.yamlio import load_fast_all
 
 Kind = Literal["added", "removed", "changed"]
@@ -190,7 +190,7 @@ def compare(old_files: dict[str, bytes], new_files: dict[str, bytes]) -> list[Ch
                 lines = list(difflib.unified_diff(str(a.content).splitlines(),
                                                   str(b.content).splitlines(), lineterm="", n=0))
                 changes.append(Change("changed", b.file, b.title, cluster, [
-                    FieldChange("lines", None, "\n".join(lines[2:]))]))
+                    FieldChange("lines", None, scrub("\n".join(lines[2:])))]))
             continue
         if _is_pool(a) and _is_pool(b):
             before, after = _pool_addresses(a.content), _pool_addresses(b.content)

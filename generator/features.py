@@ -13,6 +13,7 @@ error.
 
 from __future__ import annotations
 
+import shlex
 from typing import Iterable, Mapping
 
 from generator.model import ClusterSpec
@@ -49,6 +50,7 @@ def cluster_flags(spec: ClusterSpec) -> Flags:
 
 
 def set_commands(flags: Flags) -> list[str]:
-    """The equivalent ``tanzu config set`` lines."""
-    return [f"tanzu config set features.{plugin}.{flag} {value}"
+    """The equivalent ``tanzu config set`` lines (every word shell-quoted: names are validated,
+    but a script is no place to trust that)."""
+    return [f"tanzu config set {shlex.quote(f'features.{plugin}.{flag}')} {shlex.quote(value)}"
             for plugin, values in flags.items() for flag, value in values.items()]

@@ -280,7 +280,10 @@ class _Loader:
             base = self.root / CLUSTERS_DIR
             above = [] if folder == base else self._chain(folder.parent)
             own = folder / DEFAULTS_FILE
-            self._chains[folder] = [*above, own] if own.is_file() else above
+            # A linked defaults file is never read (discover() reports it): it could point
+            # anywhere, outside the repository included.
+            real = own.is_file() and not own.is_symlink()
+            self._chains[folder] = [*above, own] if real else above
         return self._chains[folder]
 
 

@@ -86,6 +86,17 @@ Endpoint = Annotated[str, AfterValidator(_endpoint)]
 FlagValue = Annotated[str, AfterValidator(_flag_value)]
 
 
+def _flag_name(value: str) -> str:
+    if not _FLAG_NAME.fullmatch(value):
+        raise ValueError(f"'{value}' is not a feature flag name (lower-case letters, digits, "
+                         "'.' and '-')")
+    return value
+
+
+_FLAG_NAME = re.compile(r"[a-z0-9][a-z0-9.-]*")
+FlagName = Annotated[str, AfterValidator(_flag_name)]
+
+
 class Model(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True, alias_generator=to_camel,
                               populate_by_name=True)
@@ -334,7 +345,7 @@ class ManagementClusterSpec(Model):
     """What the fleet needs to know of a management cluster itself."""
 
     ip_family: IPFamily = "ipv4"
-    features: dict[FeaturePlugin, dict[str, FlagValue]] = Field(default_factory=dict)
+    features: dict[FeaturePlugin, dict[FlagName, FlagValue]] = Field(default_factory=dict)
 
 
 class ClusterSpec(Model):
@@ -357,7 +368,7 @@ class ClusterSpec(Model):
     ip_pools: dict[Name, IPPool] = Field(default_factory=dict)
     node_networks: dict[str, NodeNetworkSpec] = Field(default_factory=dict)
     management_clusters: dict[Name, ManagementClusterSpec] = Field(default_factory=dict)
-    features: dict[FeaturePlugin, dict[str, FlagValue]] = Field(default_factory=dict)
+    features: dict[FeaturePlugin, dict[FlagName, FlagValue]] = Field(default_factory=dict)
     overlays: list[str] = Field(default_factory=list)
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)

@@ -42,9 +42,12 @@ def is_fqdn(text: str) -> bool:
     labels = name.split(".")
     if not name or len(name) > 253 or labels[-1].isdigit():
         return False
-    return all(_HOST_LABEL.match(label) for label in labels)
+    return all(_HOST_LABEL.fullmatch(label) for label in labels)
 
 
 def is_dns_label(text: str) -> bool:
-    """A Kubernetes name of the DNS-1123 label kind (lower case, digits, '-', at most 63)."""
-    return bool(_LABEL.match(text))
+    """A Kubernetes name of the DNS-1123 label kind (lower case, digits, '-', at most 63).
+
+    fullmatch, not match: `$` would accept a trailing line break ("web\n").
+    """
+    return bool(_LABEL.fullmatch(text))

@@ -8,6 +8,7 @@ A fleet repository's own ``templates/`` folder overrides a built-in template of 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -53,13 +54,14 @@ def to_json(value: Any) -> str:
 
 MAX_SEQUENCE = 1_000_000  # characters or items a template may build with `*`
 MAX_OUTPUT = 4_000_000    # characters one rendered file may have
+_FORMAT_WIDTH = re.compile(r"%[-+ #0]*(\d+)")
 
 
 class FleetSandbox(ImmutableSandboxedEnvironment):
     """Jinja's immutable sandbox, plus limits on what a template can build: `'a' * 10**9` or
     `2 ** 10**9` fails fast instead of exhausting memory, and None never renders as "None"."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "%"})
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**" and isinstance(right, int) and abs(right) > 1000:
@@ -69,6 +71,10 @@ class FleetSandbox(ImmutableSandboxedEnvironment):
                 if isinstance(seq, (str, list, tuple)) and isinstance(count, int) \
                         and len(seq) * count > MAX_SEQUENCE:
                     raise SecurityError(f"the result of * would hold {len(seq) * count} items")
+        if operator == "%" and isinstance(left, str):
+            widths = [int(w) for w in _FORMAT_WIDTH.findall(left)]
+            if widths and max(widths) > MAX_SEQUENCE:
+                raise SecurityError(f"a format width of {max(widths)} is too large")
         return super().call_binop(context, operator, left, right)
 
 
@@ -112,9 +118,11 @@ class Renderer:
         except TemplateError as exc:
             raise FleetError([Problem(Location(self.template_path(template), _template_line(exc)),
                                       "template-error", f"rendering {subject}: {exc}")]) from None
-        except (RecursionError, MemoryError, OverflowError) as exc:
-            raise FleetError([Problem(Location(self.template_path(template)), "template-error",
-                                      f"rendering {subject}: {type(exc).__name__}")]) from None
+        except Exception as exc:  # noqa: BLE001 - template code is input: its failures are too
+            # (ZeroDivisionError, TypeError, OverflowError for range(10**9), RecursionError…)
+            raise FleetError([Problem(Location(self.template_path(template), _template_line(exc)),
+                                      "template-error", f"rendering {subject}: "
+                                      f"{type(exc).__name__}: {exc}")]) from None
         if len(text) > MAX_OUTPUT:
             raise FleetError([Problem(Location(self.template_path(template)), "template-output",
                                       f"rendering {subject} gave {len(text)} characters, more "
@@ -181,8 +189,10 @@ def layout(fleet: Fleet) -> list[Output]:
             outputs.append(Output(f"{folder}/kea-reservations.json",
                                   (("kea-reservations.json.j2", c),), False, keys, text=True))
         if dns_record(c.spec) is not None:
+            # '.' separates namespace and name: neither can hold one, so no two clusters share a
+            # file (with '-', a-b/c and a/b-c would).
             outputs.append(Output(f"{c.spec.management_cluster}/_global/dnsendpoint-"
-                                  f"{c.spec.namespace}-{c.spec.name}.yaml",
+                                  f"{c.spec.namespace}.{c.spec.name}.yaml",
                                   (("dnsendpoint.yaml.j2", c),), True, keys))
     for m in fleet.management_clusters:
         keys = frozenset(c.key for c in m.clusters)

@@ -79,7 +79,8 @@ def _problem(inv: ClusterInventory, data: dict[str, Any], err: ErrorDetails,
                        f"missing required key '{key}'{where}",
                        f"add '{key}:' here or in a _defaults.yaml above this file")
     value = _get(data, path)
-    location = inv.locate(path)
+    # A mapping key that fails validation (pydantic's loc ends in '[key]') is pointed at as a key.
+    location = inv.locate(path, key=bool(loc) and loc[-1] == "[key]")
     if kind in _TYPE_NAMES:
         return Problem(location, "wrong-type",
                        f"{_name(path)} must be {_TYPE_NAMES[kind]}, not {_show(value)}",

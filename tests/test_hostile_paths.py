@@ -61,7 +61,7 @@ NAMES = {
     "pool name with ../": (
         "network: {nodes: {ipPool: ../x}}\nipPools:\n  ../x: {addresses: [10.0.0.20-10.0.0.30], "
         "prefix: 24, gateway: 10.0.0.1}\n",
-        [f"clusters/dev/web.yaml:5:9: error[invalid-value]: ipPools.../x: '../x' {NOT_A_NAME}"]),
+        [f"clusters/dev/web.yaml:5:3: error[invalid-value]: ipPools.../x: '../x' {NOT_A_NAME}"]),
     "worker name with ../": (
         "workers: [{name: ../md, replicas: 1}]\n",
         [f"clusters/dev/web.yaml:3:18: error[invalid-value]: workers[0].name: '../md' "
@@ -87,17 +87,13 @@ def test_a_file_name_that_is_not_a_dns_label_is_refused(fleet: Path) -> None:
 
 @pytest.mark.parametrize("key", ["name", "namespace", "managementCluster"])
 def test_a_name_with_a_trailing_line_break_never_reaches_the_disk(fleet: Path, key: str) -> None:
-    # The model's DNS-label check lets "web\n" through (see the xfail below); the write plan
-    # refuses every path that is not plain letters, digits and - _ . before writing anything.
+    # The model refuses "web\n" as a name at its line (the write plan would refuse the path too,
+    # before anything is written), and the line break is printed escaped.
     write(fleet, {WEB_FILE: WEB + f'{key}: "web\\n"\n'})
-    result = assert_refused_cleanly(fleet, "error[unsafe-path]: fleetgen will not write this "
-                                    "path: it holds a character other than letters, digits, - _ .")
-    assert "\\n/" in result.stderr and "\n/" not in result.stderr
+    result = assert_refused_cleanly(fleet, f"{key}: 'web\\n' {NOT_A_NAME}")
+    assert "web\n'" not in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="netaddr.is_dns_label matches with `$`, which accepts a "
-                   "trailing line break: use _LABEL.fullmatch (or \\Z) so model.Name refuses "
-                   "'web\\n' at the inventory line")
 def test_a_name_with_a_trailing_line_break_is_refused_at_its_line(fleet: Path) -> None:
     write(fleet, {WEB_FILE: WEB + 'name: "web\\n"\n'})
     assert_refused(fleet, [f"clusters/dev/web.yaml:3:7: error[invalid-value]: name: 'web\\n' "
@@ -124,10 +120,6 @@ def test_a_defaults_file_that_is_a_link_is_refused(fleet: Path, outside: Path) -
     assert_refused_cleanly(fleet, f"clusters/dev/_defaults.yaml: error[symlink]: {NO_FOLLOW[0]}")
 
 
-@pytest.mark.xfail(strict=True, reason="inventory._Loader.defaults_chain tests _defaults.yaml "
-                   "with Path.is_file(), which follows the link, so the file outside the "
-                   "repository is read (here: reported as not-a-mapping); skip linked defaults "
-                   "files there (os.path.islink), discover() already reports them")
 def test_a_defaults_file_that_is_a_link_is_not_read(fleet: Path, outside: Path) -> None:
     os.symlink(outside / "victim.yaml", fleet / "clusters/dev/_defaults.yaml")
     assert_refused(fleet, [f"clusters/dev/_defaults.yaml: error[symlink]: {NO_FOLLOW[0]}",
@@ -241,16 +233,16 @@ def test_two_clusters_differing_only_in_case(fleet: Path) -> None:
 ALB = "controlPlane: {{endpoint: {}, endpointProvider: nsx-alb, vip: {}}}\n"
 
 
-@pytest.mark.xfail(strict=True, reason="render.layout names DNS records "
-                   "_global/dnsendpoint-<ns>-<cluster>.yaml, so a-b/c and a/b-c share one file "
-                   "and one record is silently lost: use a separator a DNS label cannot hold "
-                   "(dnsendpoint-<ns>.<cluster>.yaml) and refuse two outputs with one path in "
-                   "layout()")
-def test_two_clusters_mapping_to_one_output_path_are_refused(fleet: Path) -> None:
+def test_names_that_would_join_to_one_output_path_get_their_own_files(fleet: Path) -> None:
+    # a-b/c and a/b-c: joined with '-' they would share one DNS record file; '.' cannot occur
+    # in a DNS label, so each gets its own.
     write(fleet, {WEB_FILE: "namespace: a-b\nname: c\n" + ALB.format("c.example.com", "10.0.0.50"),
                   "clusters/dev/api.yaml": "namespace: a\nname: b-c\n"
                   + ALB.format("bc.example.com", "10.0.0.51")})
-    assert_refused_cleanly(fleet, "dnsendpoint-a-b-c")
+    result = fleetgen(fleet, "render")
+    assert result.exit_code == 0, result.output
+    records = sorted(p.name for p in (fleet / "rendered/mgmt-a/_global").glob("dnsendpoint-*"))
+    assert records == ["dnsendpoint-a-b.c.yaml", "dnsendpoint-a.b-c.yaml"]
 
 
 def test_the_write_plan_refuses_paths_that_collide_by_case() -> None:

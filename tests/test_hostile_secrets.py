@@ -154,9 +154,6 @@ def test_a_diff_masks_secrets_in_structured_files(fleet: Path, fmt: str) -> None
     assert_no_leak(result.output)
 
 
-@pytest.mark.xfail(strict=True, reason="diff.py compares text files (tanzu-features.sh, "
-                   "dhcpd.conf, endpoints.zone) line by line and prints the lines as they are: "
-                   "pass every printed line through generator.secrets.scrub()")
 @pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
 def test_a_diff_masks_secrets_in_text_files(fleet: Path, fmt: str) -> None:
     hand_written_secrets(fleet)
@@ -165,8 +162,6 @@ def test_a_diff_masks_secrets_in_text_files(fleet: Path, fmt: str) -> None:
     assert_no_leak(result.output)
 
 
-@pytest.mark.xfail(strict=True, reason="cli.run prints str(exc) of an unexpected exception as it "
-                   "is: pass it through generator.secrets.scrub() (and problems.printable())")
 def test_an_internal_error_never_prints_a_secret(fleet: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     def boom(data: bytes) -> str:

@@ -166,7 +166,7 @@ def test_example_outputs_dhcp_dns_and_flags() -> None:
     zone = (rendered / "mgmt-site-a/_global/endpoints.zone").read_text()
     assert "portal-api.site-a.example.com. 300 IN A 10.20.0.50\n" in zone
     endpoint = YAML(typ="safe").load(
-        (rendered / "mgmt-site-a/_global/dnsendpoint-prod-portal.yaml").read_text())
+        (rendered / "mgmt-site-a/_global/dnsendpoint-prod.portal.yaml").read_text())
     assert endpoint["spec"]["endpoints"] == [{"dnsName": "portal-api.site-a.example.com",
                                               "recordType": "A", "recordTTL": 300,
                                               "targets": ["10.20.0.50"]}]
