@@ -246,10 +246,13 @@ class _Loader:
 
     def _read(self, path: Path) -> dict[str, Any] | None:
         rel = self.rel(path)
+        raw = path.read_bytes()
         try:
-            text = self._texts[path] = path.read_text(encoding="utf-8")
+            text = self._texts[path] = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            self.problems.append(Problem(Location(rel, 1, 1), "encoding",
+            line = raw.count(b"\n", 0, exc.start) + 1
+            col = exc.start - raw.rfind(b"\n", 0, exc.start)
+            self.problems.append(Problem(Location(rel, line, col), "encoding",
                                          f"not UTF-8 text ({exc.reason})"))
             return None
         try:

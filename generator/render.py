@@ -85,7 +85,20 @@ def _finalize(value: Any) -> Any:
     return value
 
 
+def refuse_template_links(root: Path) -> None:
+    """A fleet's templates/ and the templates in it are real files: a link could read anything,
+    outside the repository included (and a looping one would silently fall back to a built-in)."""
+    folder = root / TEMPLATES_DIR
+    links = [folder] if folder.is_symlink() else (
+        [p for p in sorted(folder.rglob("*")) if p.is_symlink()] if folder.is_dir() else [])
+    if links:
+        raise FleetError([Problem(Location(p.relative_to(root).as_posix()), "symlink",
+                                  "templates are not read through symlinks",
+                                  "copy the template into templates/") for p in links])
+
+
 def environment(root: Path) -> ImmutableSandboxedEnvironment:
+    refuse_template_links(root)
     loaders = []
     if (root / TEMPLATES_DIR).is_dir():
         loaders.append(FileSystemLoader(root / TEMPLATES_DIR))
