@@ -77,7 +77,9 @@ def run(action: Callable[[], int], fmt: str = "text") -> NoReturn:
         if fmt == "text":
             _err(format_problems(exc.problems, fmt))
             errors = sum(1 for p in exc.problems if p.severity == "error")
-            _err(f"{errors} error{'s' if errors != 1 else ''}; nothing was written")
+            outcome = ("rendered/ is partly updated (each file whole, old or new); render "
+                       "again to finish" if exc.partial else "nothing was written")
+            _err(f"{errors} error{'s' if errors != 1 else ''}; {outcome}")
         else:
             _out(format_problems(exc.problems, fmt))
         code = EXIT_INVALID

@@ -108,9 +108,10 @@ def did_you_mean(word: str, options: Iterable[str]) -> str:
 class FleetError(Exception):
     """Raised by a stage with every problem it found; at least one of them is an error."""
 
-    def __init__(self, problems: Iterable[Problem]) -> None:
+    def __init__(self, problems: Iterable[Problem], *, partial: bool = False) -> None:
         # One problem in a _defaults.yaml is found once per cluster that inherits it: print it once.
         self.problems = sorted(dict.fromkeys(problems), key=Problem.sort_key)
+        self.partial = partial  # some files of rendered/ were already replaced (each whole)
         super().__init__("\n".join(p.text() for p in self.problems))
 
     def __reduce__(self) -> tuple[type[FleetError], tuple[list[Problem]]]:

@@ -44,12 +44,12 @@ class RenderedFile:
 
 def to_yaml_flow(value: Any) -> str:
     """The ``yaml`` filter: a value as one line of flow YAML (JSON is valid YAML 1.2 and 1.1)."""
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    return Encoded(json.dumps(value, ensure_ascii=False, separators=(", ", ": ")))
 
 
 def to_json(value: Any) -> str:
     """The ``json`` filter: indented JSON with keys in the order the view gives them."""
-    return json.dumps(value, ensure_ascii=False, indent=2)
+    return Encoded(json.dumps(value, ensure_ascii=False, indent=2))
 
 
 MAX_SEQUENCE = 1_000_000  # characters or items a template may build with `*`
@@ -78,10 +78,21 @@ class FleetSandbox(ImmutableSandboxedEnvironment):
         return super().call_binop(context, operator, left, right)
 
 
+class Encoded(str):
+    """Text the `yaml` or `json` filter made: safe to paste into the output as it is."""
+
+
+_LINE_BREAK = re.compile("[\n\r\x85\u2028\u2029]")
+
+
 def _finalize(value: Any) -> Any:
     if value is None:
         raise TemplateRuntimeError("a value is None; write it with `| yaml` (null) or test it "
                                    "with `is none`")
+    if isinstance(value, str) and not isinstance(value, Encoded) and _LINE_BREAK.search(value):
+        # Pasted raw, a line break would add keys to the output: values go through `| yaml`.
+        raise TemplateRuntimeError("a value holding a line break is written raw; write it "
+                                   "with `| yaml`")
     return value
 
 

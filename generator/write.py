@@ -446,7 +446,8 @@ def apply(plan: WritePlan) -> None:
                 + ("files already replaced are complete" if step.changed
                    else "rendered/ was not changed"))
         raise FleetError([Problem(Location(f"{RENDERED_DIR}/{step.path}"), "write-failed",
-                                  f"cannot {step.verb}: {exc.strerror or exc}", hint)]) from None
+                                  f"cannot {step.verb}: {exc.strerror or exc}", hint)],
+                         partial=bool(step.changed)) from None
 
 
 def _apply(plan: WritePlan, step: _Step) -> None:

@@ -170,10 +170,6 @@ def test_values_cannot_inject_yaml_structure_through_the_builtin_templates(
     assert "paused" not in docs[0]["spec"] and "evil" not in docs[0]["metadata"]["annotations"]
 
 
-@pytest.mark.xfail(strict=True, reason="render.py: a value written without `| yaml` is pasted "
-                   "raw, so a line break in it adds keys; _finalize should refuse a str holding "
-                   "a line break ('\\n', '\\r', U+2028/9, U+0085) unless it comes from the yaml or "
-                   "json filter (return a str subclass from those and let it through)")
 def test_a_raw_value_with_a_line_break_is_refused(fleet: Path) -> None:
     write(fleet, {WEB_FILE: WEB + 'annotations:\n  note: "a\\nspec: {paused: true}"\n',
                   FEATURES: HEAD + "note: {{ c.annotations.get('note', '') }}\n"})

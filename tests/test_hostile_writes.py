@@ -311,10 +311,6 @@ def test_a_failing_rename_names_the_file_and_keeps_its_old_content(
     assert_converges(fleet, new)
 
 
-@pytest.mark.xfail(strict=True, reason="cli.run prints 'N errors; nothing was written' for every "
-                   "FleetError, also for write-failed after files were replaced: say 'rendered/ "
-                   "is partly updated; render again to finish' when a write-failed problem's "
-                   "hint says files were replaced (or give FleetError a `partial` flag)")
 def test_a_partial_write_is_not_reported_as_nothing_written(
         fleet: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real = os.replace
