@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
-from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterator
@@ -492,11 +491,3 @@ def check_fleet(inventory: Inventory, *, relaxed: frozenset[str] = frozenset()) 
     raise_if_errors(problems)
     warnings = tuple(p for p in problems if p.severity == "warning")
     return Fleet(tuple(sorted(clusters, key=lambda c: c.key)), tuple(pools), warnings, flags)
-
-
-def group_by(clusters: tuple[Cluster, ...]) -> dict[str, dict[str, list[Cluster]]]:
-    """Clusters by management cluster, then namespace (both sorted)."""
-    tree: dict[str, dict[str, list[Cluster]]] = defaultdict(lambda: defaultdict(list))
-    for c in sorted(clusters, key=lambda c: c.key):
-        tree[c.spec.management_cluster][c.spec.namespace].append(c)
-    return {m: dict(ns) for m, ns in sorted(tree.items())}
