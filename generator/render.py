@@ -16,6 +16,8 @@ from typing import Any, Callable
 
 from jinja2 import (ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError,
                     TemplateRuntimeError, TemplateSyntaxError)
+from jinja2 import nodes, pass_eval_context
+from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from ruamel.yaml.error import YAMLError
@@ -57,11 +59,35 @@ MAX_OUTPUT = 4_000_000    # characters one rendered file may have
 _FORMAT_WIDTH = re.compile(r"%[-+ #0]*(\d+)")
 
 
+class _NoNoneCodeGenerator(CodeGenerator):
+    """Compiles `a ~ b` to the sandbox's own join, which refuses None (Jinja's turns it into
+    the text "None")."""
+
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        self.write("environment.concat_text((")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write("))")
+
+
+def _refuse_none(values: Any) -> None:
+    if any(v is None for v in values):
+        raise TemplateRuntimeError("a value is None; write it with `| yaml` (null) or test it "
+                                   "with `is none`")
+
+
 class FleetSandbox(ImmutableSandboxedEnvironment):
     """Jinja's immutable sandbox, plus limits on what a template can build: `'a' * 10**9` or
     `2 ** 10**9` fails fast instead of exhausting memory, and None never renders as "None"."""
 
     intercepted_binops = frozenset({"*", "**", "%"})
+    code_generator_class = _NoNoneCodeGenerator
+
+    @staticmethod
+    def concat_text(parts: tuple[Any, ...]) -> str:
+        _refuse_none(parts)
+        return "".join(str(p) for p in parts)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**" and isinstance(right, int) and abs(right) > 1000:
@@ -119,6 +145,20 @@ def environment(root: Path) -> ImmutableSandboxedEnvironment:
     env.filters["yaml"] = to_yaml_flow
     env.filters["json"] = to_json
     env.filters["compact"] = compact
+    # `| string` and `| join` would also turn None into the text "None".
+    string, join = env.filters["string"], env.filters["join"]
+
+    def strict_string(value: Any) -> Any:
+        _refuse_none([value])
+        return string(value)
+
+    @pass_eval_context
+    def strict_join(ctx: Any, value: Any, d: str = "", attribute: Any = None) -> Any:
+        items = list(value)
+        _refuse_none(items)
+        return join(ctx, items, d, attribute)
+
+    env.filters["string"], env.filters["join"] = strict_string, strict_join
     return env
 
 

@@ -177,10 +177,6 @@ def test_a_raw_value_with_a_line_break_is_refused(fleet: Path) -> None:
                            + subject("web"))
 
 
-@pytest.mark.xfail(strict=True, reason="render.py: None reaches the output as 'None' through "
-                   "`~`, `| string` and `| join`; FleetSandbox should refuse None there too (wrap "
-                   "the string/join/format filters and check Concat operands, or give views a "
-                   "None that raises on __str__)")
 @pytest.mark.parametrize("expression", ["c.aws ~ ''", "c.aws | string", "[c.aws] | join(',')"])
 def test_none_cannot_reach_the_output_as_text(fleet: Path, expression: str) -> None:
     write(fleet, {FEATURES: HEAD + f"x: {{{{ {expression} }}}}\n"})
