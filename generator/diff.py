@@ -17,11 +17,11 @@ from deepdiff import DeepDiff
 from ruamel.yaml.error import YAMLError
 
 from generator.ipam import AddressSet
+from generator.model import POOL_KINDS
 from generator.secrets import masked, scrub
 from generator.yamlio import load_fast_all
 
 Kind = Literal["added", "removed", "changed"]
-POOL_KINDS = ("InClusterIPPool", "GlobalInClusterIPPool")
 IGNORED_FIELDS = ("TKR_DATA",)  # written by a TKG webhook at admission, never by fleetgen
 
 

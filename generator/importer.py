@@ -35,8 +35,8 @@ from generator.fleetchecks import CLUSTER_RULES, INFRA_NAMES, resolve_pools
 from generator.inventory import (CLUSTERS_DIR, DEFAULTS_FILE, ClusterInventory, Layer, Origin,
                                  _Loader, merge_layers)
 from generator.ipamrules import check_pools
-from generator.migrate import POOL_KINDS, inventory_pool
-from generator.model import PLAN_MACHINE_COUNT, ClusterSpec
+from generator.migrate import inventory_pool
+from generator.model import PLAN_MACHINE_COUNT, POOL_KINDS, ClusterSpec
 from generator.problems import FleetError, Location, Problem, has_errors
 from generator.validation import to_spec
 from generator.views import DEFAULT_MACHINE, cluster_view

@@ -18,10 +18,10 @@ from ruamel.yaml.error import YAMLError
 from generator.fleet import Fleet, PoolUse
 from generator.ipam import AddressSet, PoolAddresses, parse_entry
 from generator.ipamrules import capacity, demand, surge
+from generator.model import POOL_KINDS
 from generator.problems import FleetError, Location, Problem
 from generator.yamlio import load_fast
 
-POOL_KINDS = ("InClusterIPPool", "GlobalInClusterIPPool")
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ import ipaddress
 from pathlib import Path
 from typing import Any
 
+from generator.model import POOL_KINDS
 from generator.problems import FleetError, Location, Problem
 from generator.yamlio import Positions, dump, load_positioned_all
 
-POOL_KINDS = ("InClusterIPPool", "GlobalInClusterIPPool")
 V1ALPHA1 = "ipam.cluster.x-k8s.io/v1alpha1"
 V1ALPHA2 = "ipam.cluster.x-k8s.io/v1alpha2"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
 from pydantic.alias_generators import to_camel
@@ -20,6 +20,7 @@ from generator.netaddr import IPNetwork, family_of, is_dns_label, is_fqdn, parse
 Infrastructure = Literal["vsphere", "aws", "azure"]
 IPFamily = Literal["ipv4", "ipv6", "ipv4,ipv6", "ipv6,ipv4"]
 PoolKind = Literal["InClusterIPPool", "GlobalInClusterIPPool"]
+POOL_KINDS: tuple[str, ...] = get_args(PoolKind)
 
 # Defaults straight from the TKG 2.4 flat-config reference (domain.md §4).
 DEFAULT_PODS = {"ipv4": "100.96.0.0/11", "ipv6": "fd00:100:96::/48"}

@@ -10,9 +10,9 @@ from generator.diff import Change, items_of
 from generator.fleet import Cluster, Fleet, PoolUse
 from generator.ipam import AddressSet, pool_addresses
 from generator.ipamplan import Live
+from generator.model import POOL_KINDS
 from generator.riskclasses import RISK_CLASSES as RISK_CLASSES  # re-exported for the reports
 
-POOL_KINDS = ("InClusterIPPool", "GlobalInClusterIPPool")
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from generator.model import ClusterSpec
 from generator.netaddr import is_dns_label
 from generator.problems import FleetError, Location, Problem
 from generator.schema import SCHEMA_ID, inventory_schema
-from generator.validation import to_spec
+from generator.validation import data_path, to_spec
 from generator.write import atomic_write
 from generator.yamlio import Path_
 
@@ -453,18 +453,8 @@ def _missing_keys(data: dict[str, Any]) -> list[Path_]:
 
 
 def _key_path(data: Any, loc: tuple[int | str, ...]) -> Path_:
-    """pydantic's loc as a path of keys: union tags ('inline', 'str', …) are no keys, so only
-    parts present in the data are kept, then the missing key itself."""
-    path: list[str | int] = []
-    node = data
-    for part in loc[:-1]:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-            path.append(part)
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            node = node[part]
-            path.append(part)
-    return (*path, loc[-1])
+    """pydantic's loc as a path of keys (union tags dropped), then the missing key itself."""
+    return (*data_path(data, loc[:-1])[0], loc[-1])
 
 
 def _leaves_to_set(paths: list[Path_]) -> list[Path_]:

@@ -64,7 +64,7 @@ def _problem(inv: ClusterInventory, data: dict[str, Any], err: ErrorDetails,
     kind = err["type"]
     loc = err["loc"]
     # For an unknown key pydantic's loc ends in that key, which is present in the data.
-    path, tail = _data_path(data, loc[:-1]) if kind == "extra_forbidden" else _data_path(data, loc)
+    path, tail = data_path(data, loc[:-1]) if kind == "extra_forbidden" else data_path(data, loc)
     if kind == "extra_forbidden":
         tail = loc[-1:]
     where = _describe(path)
@@ -97,7 +97,7 @@ def _problem(inv: ClusterInventory, data: dict[str, Any], err: ErrorDetails,
     return Problem(location, "invalid-value", f"{_name(path)}: {message}")
 
 
-def _data_path(data: Any, loc: tuple[int | str, ...]) -> tuple[Path_, Path_]:
+def data_path(data: Any, loc: tuple[int | str, ...]) -> tuple[Path_, Path_]:
     """Split pydantic's loc into the part that exists in the data and the rest.
 
     pydantic puts union member tags ('str', 'IPPool', ...) into locs; they are not keys in the
