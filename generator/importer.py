@@ -30,10 +30,8 @@ from pydantic import BaseModel
 
 from generator.fleet import Cluster
 from generator.fleetchecks import CLUSTER_RULES, INFRA_NAMES, resolve_pools
-# _Loader is inventory's own reading of the _defaults.yaml chain (caching, located problems);
-# reusing it keeps "what a cluster inherits" defined in one place.
 from generator.inventory import (CLUSTERS_DIR, DEFAULTS_FILE, ClusterInventory, Layer, Origin,
-                                 _Loader, merge_layers)
+                                 InventoryLoader, merge_layers)
 from generator.ipamrules import check_pools
 from generator.migrate import inventory_pool
 from generator.model import PLAN_MACHINE_COUNT, POOL_KINDS, ClusterSpec
@@ -443,7 +441,7 @@ def _target(root: Path, source: _Flat, to: Path) -> tuple[str, Path, str, list[L
         raise FleetError([Problem(Location(str(to)), "outside-fleet",
                                   f"{to} is not inside {base}: the cluster would not be part of "
                                   "the fleet", f"import into a folder under {base}")])
-    loader = _Loader(root)
+    loader = InventoryLoader(root)
     layers = [loader.layer(p) for p in loader.defaults_chain(absolute)]
     if loader.problems:
         raise FleetError(loader.problems)

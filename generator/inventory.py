@@ -133,7 +133,7 @@ def _origins(positions: Positions) -> dict[Path_, Origin]:
     return {path: Origin(positions.keys[path], loc) for path, loc in positions.values.items()}
 
 
-def _lazy_origins(loader: _Loader, chain: list[Path]) -> Callable[[], dict[Path_, Origin]]:
+def _lazy_origins(loader: InventoryLoader, chain: list[Path]) -> Callable[[], dict[Path_, Origin]]:
     def origins() -> dict[Path_, Origin]:
         layers = [layer for p in chain if (layer := loader.layer(p)) is not None]
         return merge_layers(layers)[1]
@@ -208,8 +208,9 @@ def discover(root: Path) -> tuple[list[Path], list[Problem]]:
     return sorted(found, key=lambda p: p.relative_to(base).parts), problems
 
 
-class _Loader:
-    """Loads each file once, however many clusters inherit it."""
+class InventoryLoader:
+    """Loads each file once, however many clusters inherit it; the importer and the scaffold
+    use it too, so "what a cluster inherits" is defined in one place."""
 
     def __init__(self, root: Path, cache: RenderCache | None = None) -> None:
         self.root = root
@@ -294,7 +295,7 @@ def load_inventory(root: Path, cache: RenderCache | None = None) -> Inventory:
     """Read and merge every cluster under ``root``; raise FleetError with all problems found."""
     root = root.resolve()
     files, problems = discover(root)
-    loader = _Loader(root, cache)
+    loader = InventoryLoader(root, cache)
     clusters = []
     for file in files:
         chain = [*loader.defaults_chain(file), file]

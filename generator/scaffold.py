@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from generator import __version__
 from generator.fleet import Cluster
 from generator.fleetchecks import CLUSTER_RULES
-from generator.inventory import CLUSTERS_DIR, DEFAULTS_FILE, ClusterInventory, _Loader, merge_layers
+from generator.inventory import CLUSTERS_DIR, DEFAULTS_FILE, ClusterInventory, InventoryLoader, merge_layers
 from generator.model import ClusterSpec
 from generator.netaddr import is_dns_label
 from generator.problems import FleetError, Location, Problem
@@ -355,7 +355,7 @@ def new_cluster(root: Path, path: Path) -> Path:
     """
     root = root.resolve()
     file = _cluster_file(root, path)
-    loader = _Loader(root)
+    loader = InventoryLoader(root)
     chain = loader.defaults_chain(file)
     layers = [loader.layer(p) for p in chain]
     if loader.problems:
