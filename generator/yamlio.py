@@ -22,6 +22,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (AliasEvent, DocumentStartEvent, MappingEndEvent,
+                                MappingStartEvent, ScalarEvent, SequenceEndEvent,
+                                SequenceStartEvent)
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.representer import SafeRepresenter
 from ruamel.yaml.resolver import implicit_resolvers
@@ -329,9 +332,95 @@ def _refuse_aliases(text: str) -> None:
 
 def load_fast(text: str) -> Any:
     """Parse generated YAML (template output, rendered files, kubectl exports) with the C loader.
-    Raises a YAMLError on an alias (see AliasRefused)."""
+    Raises a YAMLError on an alias (see AliasRefused).
+
+    The common case is built straight from the C parser's events (``_from_events``): ruamel's
+    Python constructor and resolver cost four times the parse. Anything that path does not handle
+    exactly like ruamel's safe loader goes through ruamel's loader itself, so the result is the
+    same either way (a property test holds the two equal)."""
+    try:
+        return _from_events(text)
+    except (_Unusual, YAMLError):
+        pass  # ruamel's loader gives the value, or the very error it would have given
     _refuse_aliases(text)
     return _SAFE.load(text)
+
+
+class _Unusual(Exception):
+    """The text holds something the event path leaves to ruamel's loader."""
+
+
+_YAML12 = [(tag.rsplit(":", 1)[1], re.compile(regexp.pattern, regexp.flags), first)
+           for versions, tag, regexp, first in implicit_resolvers if (1, 2) in versions]
+_MAYBE_TYPED = frozenset(c for _tag, _regexp, first in _YAML12 for c in first if c)
+_NON_STRING_12 = [regexp for tag, regexp, _first in _YAML12]
+_BOOLS = {w: w[0] in "tT" for w in ("true", "True", "TRUE", "false", "False", "FALSE")}
+_NULLS = frozenset(("", "~", "null", "Null", "NULL"))
+_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)")
+_NO_KEY = object()
+
+
+def _plain_value(text: str) -> Any:
+    """A plain scalar read as YAML 1.2 by ruamel's resolver; raises _Unusual for the rare values
+    whose construction (floats, octal, timestamps, merge keys...) is left to ruamel."""
+    if text and text[0] not in _MAYBE_TYPED:
+        return text
+    if text in _NULLS:
+        return None
+    if text in _BOOLS:
+        return _BOOLS[text]
+    if _DECIMAL.fullmatch(text):
+        return int(text)
+    if any(regexp.match(text) for regexp in _NON_STRING_12):
+        raise _Unusual
+    return text
+
+
+def _from_events(text: str) -> Any:
+    """One document built from the C parser's events: plain mappings, lists and scalars with no
+    anchors, tags or duplicate keys; anything else raises _Unusual."""
+    stack: list[list[Any]] = []  # [container, pending key] per open collection
+    root: Any = _NO_KEY
+    documents = 0
+    for event in _SAFE.parse(text):
+        kind = type(event)
+        if kind is ScalarEvent:
+            if event.anchor is not None or event.tag is not None:
+                raise _Unusual
+            value: Any = _plain_value(event.value) if event.style == "" and \
+                event.implicit[0] else event.value
+        elif kind is MappingStartEvent or kind is SequenceStartEvent:
+            if event.anchor is not None or event.tag is not None:
+                raise _Unusual
+            frame: list[Any] = [{} if kind is MappingStartEvent else [], _NO_KEY]
+            stack.append(frame)
+            continue
+        elif kind is MappingEndEvent or kind is SequenceEndEvent:
+            value = stack.pop()[0]
+        elif kind is DocumentStartEvent:
+            documents += 1
+            if documents > 1:
+                raise _Unusual
+            continue
+        elif kind is AliasEvent:
+            raise _Unusual
+        else:
+            continue
+        if not stack:
+            root = value
+            continue
+        top = stack[-1]
+        container = top[0]
+        if type(container) is list:
+            container.append(value)
+        elif top[1] is _NO_KEY:
+            if type(value) in (dict, list) or value in container:
+                raise _Unusual  # a collection as a key, or a duplicate key
+            top[1] = value
+        else:
+            container[top[1]] = value
+            top[1] = _NO_KEY
+    return None if root is _NO_KEY else root
 
 
 def load_fast_all(text: str) -> list[Any]:
@@ -341,11 +430,12 @@ def load_fast_all(text: str) -> list[Any]:
 
 # --- writing ---------------------------------------------------------------------------------
 
-_NON_STRING = [
-    re.compile(regexp.pattern, regexp.flags)
-    for _versions, tag, regexp, _first in implicit_resolvers
-    if tag != "tag:yaml.org,2002:str"
-]
+_NON_STRING_BY_FIRST: dict[str, list[re.Pattern[str]]] = {}
+for _versions, _tag, _regexp, _first in implicit_resolvers:
+    if _tag != "tag:yaml.org,2002:str":
+        for _char in _first:
+            _NON_STRING_BY_FIRST.setdefault(_char, []).append(
+                re.compile(_regexp.pattern, _regexp.flags))
 
 
 def needs_quotes(text: str) -> bool:
@@ -355,7 +445,9 @@ def needs_quotes(text: str) -> bool:
     >>> [needs_quotes(s) for s in ("on", "1.10", "0755", "1:20", "prod", "10.0.0.1")]
     [True, True, True, True, False, False]
     """
-    return any(regexp.match(text) for regexp in _NON_STRING)
+    if not text:
+        return True
+    return any(regexp.match(text) for regexp in _NON_STRING_BY_FIRST.get(text[0], ()))
 
 
 class _CanonicalRepresenter(SafeRepresenter):
@@ -389,10 +481,92 @@ _DUMPER = _dumper()
 
 
 def dump(doc: Any) -> str:
-    """Canonical YAML text of one document: key order as given, LF, final newline."""
+    """Canonical YAML text of one document: key order as given, LF, final newline.
+
+    Documents of plain values (what templates and overlays give) are written by ``_block``, the
+    same bytes as ruamel's dumper at a fraction of its cost (its representer is pure Python);
+    anything else (floats, unusual text, top-level scalars...) goes through ruamel itself. A
+    property test holds the two equal."""
+    if type(doc) in (dict, list) and doc:
+        lines: list[str] = []
+        try:
+            (_block_mapping if type(doc) is dict else _block_sequence)(doc, "", lines)
+        except _Unusual:
+            pass
+        else:
+            lines.append("")
+            return "\n".join(lines)
+    return ruamel_dump(doc)
+
+
+def ruamel_dump(doc: Any) -> str:
+    """``dump`` through ruamel's dumper alone: the reference ``dump``'s fast path must equal."""
     stream = io.StringIO()
     _DUMPER.dump(doc, stream)
     return stream.getvalue()
+
+
+# Text ruamel writes plain (when it would not be read back as anything else): printable ASCII,
+# no indicator or '...' at the start, no ': ' or ' #' inside, no ':' at the end, no space at either end.
+_PLAIN_TEXT = re.compile(r"[A-Za-z0-9_./$^=~][A-Za-z0-9_./$^=~+@,()<>;%!&*?-]*(?:[ :]+[A-Za-z0-9_./$^=~+@,()<>;%!&*?-]+)*")
+_QUOTABLE_TEXT = re.compile(r"[ -~]*")  # printable ASCII: single quotes, ' doubled
+_MAX_KEY = 127  # longer keys are written as explicit '? ' keys
+
+
+def _scalar_text(value: Any) -> str:
+    kind = type(value)
+    if kind is str:
+        if needs_quotes(value):
+            if _QUOTABLE_TEXT.fullmatch(value):
+                return "'" + value.replace("'", "''") + "'"  # type: ignore[no-any-return]
+        elif _PLAIN_TEXT.fullmatch(value) and ": " not in value and value[:3] != "...":
+            return value  # type: ignore[no-any-return]
+    elif kind is bool:
+        return "true" if value else "false"
+    elif kind is int:
+        return str(value)
+    elif value is None:
+        return "null"
+    raise _Unusual
+
+
+def _inline(value: Any) -> str | None:
+    """How a value that fits on its key's line is written, or None for a non-empty collection."""
+    kind = type(value)
+    if kind is dict or kind is list:
+        return None if value else ("{}" if kind is dict else "[]")
+    return _scalar_text(value)
+
+
+def _block_mapping(doc: dict[Any, Any], indent: str, lines: list[str]) -> None:
+    for key, value in doc.items():
+        if type(key) is not str or len(key) > _MAX_KEY:
+            raise _Unusual
+        head = f"{indent}{_scalar_text(key)}:"
+        text = _inline(value)
+        if text is not None:
+            lines.append(f"{head} {text}")
+        elif type(value) is dict:
+            lines.append(head)
+            _block_mapping(value, indent + "  ", lines)
+        else:
+            lines.append(head)
+            _block_sequence(value, indent, lines)  # block lists sit at their key's indent
+
+
+def _block_sequence(items: list[Any], indent: str, lines: list[str]) -> None:
+    for item in items:
+        text = _inline(item)
+        if text is not None:
+            lines.append(f"{indent}- {text}")
+            continue
+        first = len(lines)
+        if type(item) is dict:
+            _block_mapping(item, indent + "  ", lines)
+        else:
+            _block_sequence(item, indent + "  ", lines)
+        # The first line of a nested collection shares the line of its '- '.
+        lines[first] = f"{indent}- {lines[first][len(indent) + 2:]}"
 
 
 def load_positioned_all(text: str, file: str) -> list[tuple[Any, Positions]]:
