@@ -406,6 +406,44 @@ def _stage(path: Path, data: bytes, created: list[Path] | None = None) -> str:
     return tmp
 
 
+STAGE_THREADS = 8
+
+
+def _stage_all(base: Path, writes: dict[str, bytes], staged: dict[str, str],
+               created: list[Path], step: _Step) -> None:
+    """Stage every write (see ``_stage``), recording each temporary file in ``staged`` and each
+    new folder in ``created`` as soon as it exists, so that the caller can undo them all.
+
+    Threads, because creating files and folders and fsync wait on the disk, not the CPU: on a
+    fresh rendered/ of a thousand clusters they make this step several times faster. Every stage
+    has finished (or failed) when this returns or raises; the first failure in path order is
+    raised, after ``step`` names its file."""
+    if len(writes) < 2 * STAGE_THREADS:
+        for path, data in sorted(writes.items()):
+            step(path, "write")
+            staged[path] = _stage(base / path, data, created)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(path: str, data: bytes) -> None:
+        folders: list[Path] = []
+        try:
+            staged[path] = _stage(base / path, data, folders)
+        finally:
+            created.extend(folders)  # list.extend and dict item assignment are atomic
+
+    with ThreadPoolExecutor(max_workers=STAGE_THREADS) as pool:
+        futures = [(path, pool.submit(one, path, data)) for path, data in sorted(writes.items())]
+        failure: tuple[str, BaseException] | None = None
+        for path, future in futures:
+            error = future.exception()
+            if error is not None and failure is None:
+                failure = (path, error)
+    if failure is not None:
+        step(failure[0], "write")
+        raise failure[1]
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` at once: readers see the old or the new bytes, never a mix."""
     tmp = _stage(path, data)
@@ -459,13 +497,11 @@ def _apply(plan: WritePlan, step: _Step) -> None:
     staged: dict[str, str] = {}
     created: list[Path] = []
     try:
-        for path, data in sorted(plan.writes.items()):
-            step(path, "write")
-            staged[path] = _stage(base / path, data, created)
+        _stage_all(base, plan.writes, staged, created, step)
     except BaseException:
         for tmp in staged.values():
             Path(tmp).unlink(missing_ok=True)
-        for folder in reversed(created):
+        for folder in sorted(set(created), key=lambda f: len(f.parts), reverse=True):
             with _ignored():
                 folder.rmdir()
         with _ignored():

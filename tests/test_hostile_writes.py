@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -108,11 +109,14 @@ class Faults:
         target = {"stage": (generator.write, "_stage"), "replace": (os, "replace"),
                   "atomic": (generator.write, "atomic_write")}[where]
         real = getattr(*target)
+        lock = threading.Lock()  # files are staged by several threads
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if "/rendered/" in str(args[-1] if where == "replace" else args[0]):  # not the cache
-                self.calls += 1
-                if self.calls == self.n:
+                with lock:
+                    self.calls += 1
+                    fail = self.calls == self.n
+                if fail:
                     raise self.error
             return real(*args, **kwargs)
 
@@ -156,6 +160,8 @@ def test_a_fault_at_any_write_leaves_complete_files_and_the_next_run_converges(
         n = (n - 1) % calls[where] + 1
         root = copy_fleet(fleet, tmp_path / f"run{index}")
         with pytest.MonkeyPatch.context() as patch:
+            if index % 2:  # stage this small fleet's files with threads too, as a large one is
+                patch.setattr(generator.write, "STAGE_THREADS", 2)
             Faults(patch, where, n, error_for(kind))
             result = fleetgen(root, "render")
         assert result.exit_code == EXIT[kind], (where, n, kind, result.output)
