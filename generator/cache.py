@@ -1,8 +1,8 @@
 """A content-addressed cache of rendered files, so a re-render of an unchanged cluster costs a
 hash instead of templates, overlays and YAML.
 
-The key of an entry is the SHA-256 of everything its bytes depend on: fleetgen's version, every
-template, every overlay file, the plain values the templates see (the views, which hold every
+The key of an entry is the SHA-256 of everything its bytes depend on: fleetgen's version and the
+digest of its code (``code_digest``), every template, every overlay file, the plain values the templates see (the views, which hold every
 default and derived value) and the output paths. Equal keys mean equal inputs, so a hit can never
 change the output; anything unrecognised or unreadable is a miss. The cache lives outside the
 repository, in ``$FLEETGEN_CACHE_DIR`` or ``${XDG_CACHE_HOME:-~/.cache}/fleetgen``, in a folder
@@ -12,6 +12,7 @@ Since entries are addressed by content, clones and fleets share it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -20,6 +21,21 @@ from pathlib import Path
 from typing import Any, Callable
 
 from generator import __version__
+
+@functools.cache
+def code_digest() -> str:
+    """fleetgen's version and the digest of its own code and built-in templates: a cache entry
+    made by other code (a development checkout between releases included) is never used."""
+    from importlib.resources import files
+
+    h = hashlib.sha256(__version__.encode() + b"\0")
+    for package in (Path(__file__).parent, Path(str(files("generator.templates")))):
+        for path in sorted(package.rglob("*")):
+            if path.suffix in (".py", ".j2", ".json") and path.is_file():
+                h.update(path.relative_to(package).as_posix().encode() + b"\0")
+                h.update(path.read_bytes() + b"\0")
+    return h.hexdigest()
+
 
 def cache_home() -> Path:
     explicit = os.environ.get("FLEETGEN_CACHE_DIR")
@@ -53,7 +69,7 @@ class RenderCache:
 
     @staticmethod
     def key(*parts: str) -> str:
-        h = hashlib.sha256(__version__.encode())
+        h = hashlib.sha256(code_digest().encode())
         for part in parts:
             h.update(b"\0" + part.encode())
         return h.hexdigest()
@@ -71,7 +87,7 @@ class RenderCache:
     def values(self, text: str, compute: Callable[[], Any]) -> Any:
         """The values of an inventory text: parsed once, then read back as JSON (about fifty
         times faster than YAML). Values JSON cannot hold exactly are never cached."""
-        key = hashlib.sha256(b"values\0" + text.encode("utf-8")).hexdigest()
+        key = self.key("values", text)
         target = self.folder / "values" / key[:2] / key
         try:
             return json.loads(target.read_text(encoding="utf-8"))["values"]
@@ -83,10 +99,11 @@ class RenderCache:
         except (TypeError, ValueError):
             return value
         if json.loads(encoded)["values"] == value:
-            self._write(target, encoded)
+            self.write(target, encoded)
         return value
 
-    def _write(self, target: Path, text: str) -> None:
+    def write(self, target: Path, text: str) -> None:
+        """Best effort, atomic: a cache that cannot be written only makes the next run slower."""
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
@@ -98,5 +115,5 @@ class RenderCache:
 
     def put(self, key: str, files: dict[str, bytes]) -> None:
         """Best effort: a cache that cannot be written only makes the next run slower."""
-        self._write(self.folder / key[:2] / key,
+        self.write(self.folder / key[:2] / key,
                     json.dumps({"files": {p: b.decode("utf-8") for p, b in files.items()}}))

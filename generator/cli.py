@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from generator.launcher import err as _err
+from generator.launcher import out as _out
+from generator.launcher import stamped as _stamped
 from generator.problems import FleetError, Location, Problem, format_problems
 from generator.riskclasses import RISK_CLASSES
 
@@ -57,16 +60,6 @@ class Format(str, Enum):
     text = "text"
     json = "json"
     github = "github"
-
-
-def _out(text: str) -> None:
-    if text:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-
-
-def _err(text: str) -> None:
-    if text:
-        sys.stderr.write(text if text.endswith("\n") else text + "\n")
 
 
 def run(action: Callable[[], int], fmt: str = "text") -> NoReturn:
@@ -117,17 +110,26 @@ def render(
     Example: fleetgen render --check
     """
     def body() -> int:
+        stamps, inputs = None, None
+        if not (select or force or no_cache):
+            from generator.stamp import Stamps, input_digest
+            stamps, inputs = Stamps(), input_digest(root.resolve())
+            if _stamped(stamps, root, inputs, check):
+                return EXIT_OK
         from generator import pipeline
 
         with progress_bar("rendering", quiet) as progress:
             result = pipeline.render(root, check=check, force=force, patterns=select, jobs=jobs,
                                      progress=progress, use_cache=not no_cache)
         plan = result.plan
+        warnings = format_problems(result.fleet.warnings, "text")
+        if stamps is not None and (result.written or not (plan.stale or plan.conflicts)):
+            stamps.record(root.resolve(), inputs, warnings)
         if check:
             lines = plan.summary() + [f"{p.location}: {p.message}" for p in plan.conflicts]
             _out("\n".join(lines) if lines else "rendered/ is up to date")
             return EXIT_CHANGES if plan.stale or plan.conflicts else EXIT_OK
-        _err(format_problems(result.fleet.warnings, "text"))
+        _err(warnings)
         _out("\n".join(plan.summary()) if result.written else "rendered/ is up to date")
         return EXIT_OK
 
