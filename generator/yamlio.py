@@ -589,7 +589,10 @@ def load_inventory_data(text: str, file: str) -> Any:
     the problem is located."""
     try:
         _screen(text, file, single=True)
-        doc = _SAFE.load(text)
+        try:
+            doc = _from_events(text)
+        except _Unusual:
+            doc = _SAFE.load(text)
     except YAMLError as exc:
         raise FleetError([_yaml_problem(exc, file)]) from None
     if not _plain_keys(doc):
