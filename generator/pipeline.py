@@ -37,7 +37,10 @@ def load_fleet(root: Path, *, relaxed: frozenset[str] = frozenset(),
     except FleetError as exc:
         problems, gitops = exc.problems, None
     try:
-        fleet = check_fleet(load_inventory(root, cache), relaxed=relaxed)
+        inventory = load_inventory(root, cache)
+        if cache is not None:
+            cache.flush()
+        fleet = check_fleet(inventory, relaxed=relaxed)
     except FleetError as exc:
         raise FleetError([*problems, *exc.problems]) from None
     if problems:
@@ -136,6 +139,7 @@ def wanted_files(root: Path, fleet: Fleet, selected: set[tuple[str, str, str]] |
     if cache is not None:
         for key, group in zip(keys, todo):
             cache.put(key, {o.path: fresh[o.path] for o in group})
+        cache.flush()
     wanted.update(fresh)
     wanted.update(emit_kustomizations(object_paths))
     wanted = dict(sorted(wanted.items()))

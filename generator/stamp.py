@@ -1,7 +1,7 @@
 """Stamps: a record that a fleet's inputs render to exactly the rendered/ on disk, so that a
 ``render`` or ``render --check`` of an unchanged fleet costs reading its files, not a render.
 
-A stamp is stored in the render cache (``cache.cache_home()``), addressed by the digest of
+A stamp is stored in the render cache (``cache.RenderCache``), addressed by the digest of
 everything a render reads: fleetgen's version and code (``cache.code_digest``), every file under
 ``clusters/``, ``overlays/`` and ``templates/``, and ``fleetgen.yaml``. It holds the digest of the
 whole rendered/ folder (every file, names and bytes, fleetgen's own bookkeeping included) that
@@ -108,8 +108,9 @@ class Stamps:
     def __init__(self, cache: RenderCache | None = None) -> None:
         self.cache = cache or RenderCache()
 
-    def _file(self, inputs: str) -> Path:
-        return self.cache.folder / "stamps" / inputs[:2] / inputs
+    @staticmethod
+    def _key(inputs: str) -> str:
+        return RenderCache.key("stamp", inputs)
 
     def lookup(self, root: Path, inputs: str | None) -> str | None:
         """The warnings text of the render that left ``root``'s rendered/ as it is now, when
@@ -117,9 +118,9 @@ class Stamps:
         if inputs is None:
             return None
         try:
-            entry = json.loads(self._file(inputs).read_text(encoding="utf-8"))
+            entry = json.loads(self.cache.read(self._key(inputs)) or "")
             rendered, warnings = entry["rendered"], entry["warnings"]
-        except (OSError, ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError):
             return None
         if not isinstance(rendered, str) or not isinstance(warnings, str):
             return None
@@ -132,5 +133,6 @@ class Stamps:
             return
         rendered = output_digest(root)
         if rendered is not None:
-            self.cache.write(self._file(inputs),
+            self.cache.write(self._key(inputs),
                              json.dumps({"rendered": rendered, "warnings": warnings}))
+            self.cache.flush()

@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.cyaml import CParser  # type: ignore[attr-defined]  # the C parser ruamel uses
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (AliasEvent, DocumentStartEvent, MappingEndEvent,
                                 MappingStartEvent, ScalarEvent, SequenceEndEvent,
-                                SequenceStartEvent)
+                                SequenceStartEvent, StreamEndEvent)
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.representer import SafeRepresenter
 from ruamel.yaml.resolver import implicit_resolvers
@@ -382,8 +383,12 @@ def _from_events(text: str) -> Any:
     stack: list[list[Any]] = []  # [container, pending key] per open collection
     root: Any = _NO_KEY
     documents = 0
-    for event in _SAFE.parse(text):
+    parser = CParser(text)  # directly: ruamel's generator around it costs a third of the parse
+    while True:
+        event = parser.get_event()
         kind = type(event)
+        if kind is StreamEndEvent:
+            break
         if kind is ScalarEvent:
             if event.anchor is not None or event.tag is not None:
                 raise _Unusual

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -54,12 +55,28 @@ def test_a_changed_input_is_never_served_from_the_cache(
     compare(root, RenderCache(folder))
 
 
-def test_a_corrupt_entry_is_a_miss(root: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+@pytest.mark.parametrize("damage", ["entries", "database"])
+def test_a_corrupt_entry_or_database_is_a_miss(root: Path, tmp_path_factory: pytest.TempPathFactory,
+                                               damage: str) -> None:
     cache = RenderCache(tmp_path_factory.mktemp("cache"))
     compare(root, cache)
-    for entry in cache.folder.rglob("*"):
-        if entry.is_file():
-            entry.write_text("{not json")
+    database = cache.folder / RenderCache.FILE
+    if damage == "entries":
+        with sqlite3.connect(database) as db:
+            assert db.execute("UPDATE entries SET value = '{not json'").rowcount > 0
+    else:
+        for entry in cache.folder.rglob("*"):
+            if entry.is_file():
+                entry.write_text("{not json")
     again = RenderCache(cache.folder.parent)
     compare(root, again)
     assert again.hits == 0
+
+
+def test_an_unwritable_cache_only_costs_speed(root: Path, tmp_path: Path) -> None:
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache folder should be")
+    cache = RenderCache(blocked)
+    compare(root, cache)
+    compare(root, cache)
+    assert cache.hits == 0
