@@ -19,7 +19,10 @@ import json
 import os
 import sqlite3
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from generator.render import Built
 
 from generator import __version__
 
@@ -134,16 +137,20 @@ class RenderCache:
             with contextlib.suppress(sqlite3.Error):
                 db.execute("ROLLBACK")
 
-    def get(self, key: str) -> dict[str, bytes] | None:
-        """The files of a render group stored under ``key``, or None."""
+    def get(self, key: str) -> Built | None:
+        """The files and objects of a render group stored under ``key``, or None."""
+        from generator.render import Built
+
         try:
             entry = json.loads(self.read(key) or "")
             files = {str(p): str(t).encode("utf-8") for p, t in entry["files"].items()}
+            objects = [(str(m), str(g), str(k), str(ns), str(n), str(p), int(i))
+                       for m, g, k, ns, n, p, i in entry["objects"]]
         except (ValueError, KeyError, TypeError, AttributeError):
             self.misses += 1
             return None
         self.hits += 1
-        return files
+        return Built(files, objects)
 
     def values(self, text: str, compute: Callable[[], Any]) -> Any:
         """The values of an inventory text: parsed once, then read back as JSON (about fifty
@@ -162,6 +169,7 @@ class RenderCache:
             self.write(key, encoded)
         return value
 
-    def put(self, key: str, files: dict[str, bytes]) -> None:
-        """Store the files of a render group under ``key`` (at the next ``flush``)."""
-        self.write(key, json.dumps({"files": {p: b.decode("utf-8") for p, b in files.items()}}))
+    def put(self, key: str, built: Built) -> None:
+        """Store a built render group under ``key`` (at the next ``flush``)."""
+        self.write(key, json.dumps({"files": {p: b.decode("utf-8") for p, b in built.files.items()},
+                                    "objects": built.objects}))

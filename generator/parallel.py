@@ -1,53 +1,62 @@
-"""``--jobs N``: render outputs in worker processes, with output identical to one process.
+"""``--jobs N``: build render groups in worker processes, with output identical to one process.
 
-Workers are forked after the fleet is loaded, so they inherit it instead of receiving it by
-pickle; each renders a contiguous slice of the (sorted) outputs and sends back the rendered
-files. The parent puts the slices back in order, so the result does not depend on timing.
+Workers are forked after the fleet is loaded, so they inherit it (and the group builder) instead
+of receiving it by pickle; each builds a contiguous slice of the groups and sends back only bytes
+and object identities. The parent puts the slices back in order, so the result does not depend
+on timing.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Union
 
 from generator.problems import FleetError
-from generator.render import Output, RenderedFile, render_outputs
 
-_WORK: tuple[list[Output], Path] | None = None  # set in the parent just before forking
+if TYPE_CHECKING:
+    from generator.pipeline import GroupBuilder
+    from generator.render import Built, Output
+
+Result = Union["Built", FleetError]
+_WORK: tuple[GroupBuilder, list[list[Output]]] | None = None  # set in the parent before forking
 
 
-def _render_slice(bounds: tuple[int, int]) -> list[RenderedFile] | FleetError:
-    assert _WORK is not None
-    outputs, root = _WORK
+def _build(builder: GroupBuilder, group: list[Output]) -> Result:
     try:
-        return render_outputs(outputs[bounds[0]:bounds[1]], root)
+        return builder.build(group)
     except FleetError as exc:
         return exc
 
 
-def render_parallel(outputs: list[Output], root: Path, jobs: int,
-                    progress: Callable[[int], None] | None = None) -> list[RenderedFile]:
-    """``render_outputs`` over ``jobs`` processes (one process when that cannot help)."""
-    if jobs <= 1 or len(outputs) < 2 * jobs or "fork" not in multiprocessing.get_all_start_methods():
-        return render_outputs(outputs, root, progress)
+def _build_slice(bounds: tuple[int, int]) -> list[Result]:
+    assert _WORK is not None
+    builder, groups = _WORK
+    return [_build(builder, group) for group in groups[bounds[0]:bounds[1]]]
+
+
+def build_parallel(builder: GroupBuilder, groups: list[list[Output]], jobs: int,
+                   progress: Callable[[int], None] | None = None) -> list[Result]:
+    """Each group built (``GroupBuilder.build``) or the FleetError it raised, in order, over
+    ``jobs`` processes (one process when that cannot help)."""
+    if jobs <= 1 or len(groups) < 2 * jobs or \
+            "fork" not in multiprocessing.get_all_start_methods():
+        results = []
+        for group in groups:
+            results.append(_build(builder, group))
+            if progress is not None:
+                progress(len(group))
+        return results
     global _WORK
-    _WORK = (outputs, root)
-    size = -(-len(outputs) // (jobs * 4))  # several slices per worker balance uneven clusters
-    slices = [(start, min(start + size, len(outputs))) for start in range(0, len(outputs), size)]
-    rendered: list[RenderedFile] = []
-    problems = []
+    _WORK = (builder, groups)
+    size = -(-len(groups) // (jobs * 4))  # several slices per worker balance uneven groups
+    slices = [(start, min(start + size, len(groups))) for start in range(0, len(groups), size)]
+    out: list[Result] = []
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            for (start, end), result in zip(slices, pool.imap(_render_slice, slices)):
-                if isinstance(result, FleetError):
-                    problems.extend(result.problems)
-                else:
-                    rendered.extend(result)
+            for (start, end), results in zip(slices, pool.imap(_build_slice, slices)):
+                out.extend(results)
                 if progress is not None:
-                    progress(end - start)
+                    progress(sum(len(group) for group in groups[start:end]))
     finally:
         _WORK = None
-    if problems:
-        raise FleetError(problems)
-    return rendered
+    return out

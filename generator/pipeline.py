@@ -23,8 +23,10 @@ from generator.inventory import load_inventory
 from generator.problems import FleetError, Location, Problem
 from generator.overlay import OVERLAYS_DIR, Overlay, cluster_overlay_file, load_overlay, load_overlay_file, \
     overlay_objects
-from generator.parallel import render_parallel
-from generator.render import TEMPLATES_DIR, Output, RenderedFile, check_objects, layout, view_of
+from generator.parallel import build_parallel
+from generator.render import (TEMPLATES_DIR, Built, ObjectIdentity, Output, RenderedFile, Renderer,
+                              check_duplicate_objects, layout, object_identities, render_outputs,
+                              view_of)
 from generator.write import RENDERED_DIR, WritePlan, apply, plan_writes
 
 
@@ -107,6 +109,7 @@ def wanted_files(root: Path, fleet: Fleet, selected: set[tuple[str, str, str]] |
     if selected is not None:
         outputs = [o for o in outputs if o.clusters & selected]
     wanted: dict[str, bytes] = {}
+    objects: list[ObjectIdentity] = []
     todo: list[list[Output]] = []
     keys: list[str] = []
     if cache is None:
@@ -118,13 +121,13 @@ def wanted_files(root: Path, fleet: Fleet, selected: set[tuple[str, str, str]] |
         for group in _groups(fleet, outputs):
             key = _cache_key(cache, root, group, shared)
             hit = cache.get(key)
-            if hit is not None and set(hit) == {o.path for o in group}:
-                wanted.update(hit)
+            if hit is not None and set(hit.files) == {o.path for o in group}:
+                wanted.update(hit.files)
+                objects.extend(hit.objects)
             else:
                 todo.append(group)
                 keys.append(key)
-    pending = [o for group in todo for o in group]
-    done = len(outputs) - len(pending)
+    done = len(outputs) - sum(len(group) for group in todo)
 
     def advance(count: int) -> None:
         nonlocal done
@@ -132,15 +135,22 @@ def wanted_files(root: Path, fleet: Fleet, selected: set[tuple[str, str, str]] |
         if progress is not None:
             progress(done, len(outputs))
 
-    rendered = render_parallel(pending, root, jobs, advance if progress else None)
-    rendered = apply_cluster_overlays(root, fleet, rendered)
-    check_objects(rendered)
-    fresh = emit(rendered)
+    problems: list[Problem] = []
+    builder = GroupBuilder(root, fleet)
+    for index, result in enumerate(build_parallel(builder, todo, jobs,
+                                                  advance if progress else None)):
+        if isinstance(result, FleetError):
+            problems.extend(result.problems)
+            continue
+        wanted.update(result.files)
+        objects.extend(result.objects)
+        if cache is not None:
+            cache.put(keys[index], result)
+    if problems:
+        raise FleetError(dict.fromkeys(problems))
+    check_duplicate_objects(objects)
     if cache is not None:
-        for key, group in zip(keys, todo):
-            cache.put(key, {o.path: fresh[o.path] for o in group})
         cache.flush()
-    wanted.update(fresh)
     wanted.update(emit_kustomizations(object_paths))
     wanted = dict(sorted(wanted.items()))
     if selected is None:
@@ -152,51 +162,57 @@ def wanted_files(root: Path, fleet: Fleet, selected: set[tuple[str, str, str]] |
     return {path: data for path, data in wanted.items() if PurePosixPath(path).parent in keep}
 
 
-def apply_cluster_overlays(root: Path, fleet: Fleet, rendered: list[RenderedFile]
-                           ) -> list[RenderedFile]:
-    """Each cluster's overlays (in inventory order, then its own ``<cluster>.overlay.yaml``) on
-    the Kubernetes objects in its folder; every problem of every cluster is reported at once."""
-    loaded: dict[str, Overlay] = {}
-    problems: list[Problem] = []
+class GroupBuilder:
+    """Builds one render group (see ``_groups``) at a time into the bytes of its files: render
+    its templates, apply its cluster's overlays (in inventory order, then the cluster's own
+    ``<cluster>.overlay.yaml``), write the canonical YAML. Documents live only while their group
+    is built, so memory holds bytes, not the parsed objects of the whole fleet."""
 
-    def load(name: str, file: str | None = None) -> Overlay | None:
+    def __init__(self, root: Path, fleet: Fleet) -> None:
+        self.root = root
+        self.renderer = Renderer(root)
+        self.clusters = {c.folder: c for c in fleet.clusters}
+        self._overlays: dict[str, Overlay | FleetError] = {}
+
+    def _overlay(self, name: str, file: str | None = None) -> Overlay | FleetError:
         key = file or name
-        if key not in loaded:
+        if key not in self._overlays:
             try:
-                loaded[key] = load_overlay_file(root, Path(file)) if file else \
-                    load_overlay(root, name)
+                self._overlays[key] = load_overlay_file(self.root, Path(file)) if file else \
+                    load_overlay(self.root, name)
             except FleetError as exc:
-                problems.extend(exc.problems)
-                return None
-        return loaded[key]
+                self._overlays[key] = exc
+        return self._overlays[key]
 
-    by_folder: dict[str, list[int]] = {}
-    for index, f in enumerate(rendered):
-        if f.kubernetes:
-            by_folder.setdefault(str(PurePosixPath(f.path).parent), []).append(index)
-    out = list(rendered)
-    for cluster in fleet.clusters:
+    def _apply_overlays(self, cluster: Cluster, rendered: list[RenderedFile]
+                        ) -> list[RenderedFile]:
+        chosen = [self._overlay(name) for name in cluster.spec.overlays]
         local = cluster_overlay_file(cluster.inventory.file)
-        chosen = [load(name) for name in cluster.spec.overlays]
-        if (root / local).is_file():
-            chosen.append(load(local, local))
-        indexes = by_folder.get(cluster.folder, [])
-        if not chosen or not indexes or None in chosen:
-            continue
+        if (self.root / local).is_file():
+            chosen.append(self._overlay(local, local))
+        failed = [problem for o in chosen if isinstance(o, FleetError) for problem in o.problems]
+        if failed:
+            raise FleetError(failed)
+        indexes = [i for i, f in enumerate(rendered) if f.kubernetes]
+        if not chosen or not indexes:
+            return rendered
         docs = [doc for i in indexes for doc in rendered[i].documents]
-        try:
-            patched = overlay_objects(docs, [o for o in chosen if o is not None],
-                                      f"cluster '{cluster.spec.name}'")
-        except FleetError as exc:
-            problems.extend(exc.problems)
-            continue
+        patched = overlay_objects(docs, [o for o in chosen if isinstance(o, Overlay)],
+                                  f"cluster '{cluster.spec.name}'")
+        out = list(rendered)
         for i in indexes:
             count = len(rendered[i].documents)
             out[i] = replace(rendered[i], documents=tuple(patched[:count]))
             patched = patched[count:]
-    if problems:
-        raise FleetError(dict.fromkeys(problems))
-    return out
+        return out
+
+    def build(self, group: list[Output]) -> Built:
+        """The group's files and objects; raises FleetError with every problem found."""
+        rendered = render_outputs(group, self.root, renderer=self.renderer)
+        cluster = self.clusters.get(str(PurePosixPath(group[0].path).parent))
+        if cluster is not None:
+            rendered = self._apply_overlays(cluster, rendered)
+        return Built(emit(rendered), object_identities(rendered))
 
 
 RELAXED_FOR_REVIEW = frozenset({"pool-capacity", "pool-overlap"})

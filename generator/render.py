@@ -324,9 +324,10 @@ def _template_line(exc: BaseException) -> int:
 
 
 def render_outputs(outputs: list[Output], root: Path,
-                   progress: Callable[[int], None] | None = None) -> list[RenderedFile]:
+                   progress: Callable[[int], None] | None = None, *,
+                   renderer: Renderer | None = None) -> list[RenderedFile]:
     """Render the given outputs; every problem of every file is collected before raising."""
-    renderer = Renderer(root)
+    renderer = renderer or Renderer(root)
     views: dict[int, dict[str, Any]] = {}
 
     def context(source: Source) -> dict[str, Any]:
@@ -359,11 +360,23 @@ def render_outputs(outputs: list[Output], root: Path,
     return rendered
 
 
-def check_objects(files: list[RenderedFile]) -> None:
-    """Every Kubernetes object has apiVersion, kind and a name, and no two objects on one
-    management cluster share an identity (kustomize would refuse the build)."""
+ObjectIdentity = tuple[str, str, str, str, str, str, int]
+"""A rendered object: management cluster, API group, kind, namespace, name; its file and its
+index in the file."""
+
+
+@dataclass(frozen=True)
+class Built:
+    """A built render group: the bytes of its files and the identities of its objects."""
+
+    files: dict[str, bytes]
+    objects: list[ObjectIdentity]
+
+
+def object_identities(files: list[RenderedFile]) -> list[ObjectIdentity]:
+    """Every Kubernetes object's identity; each must have apiVersion, kind and a name."""
     problems: list[Problem] = []
-    seen: dict[tuple[str, ...], str] = {}
+    out: list[ObjectIdentity] = []
     for f in files:
         if not f.kubernetes:
             continue
@@ -377,13 +390,24 @@ def check_objects(files: list[RenderedFile]) -> None:
                                         "metadata.name", "check the template that writes it"))
                 continue
             group = str(doc["apiVersion"]).rpartition("/")[0]
-            identity = (f.path.split("/", 1)[0], group, str(doc["kind"]),
-                        str(meta.get("namespace") or ""), name)  # type: ignore[union-attr]
-            first = seen.setdefault(identity, f"{f.path}#{index}")
-            if first != f"{f.path}#{index}":
-                first = first.split("#")[0]
-                problems.append(Problem(Location(f"rendered/{f.path}"), "duplicate-object",
-                                        f"{doc['kind']} {identity[3] + '/' if identity[3] else ''}"
-                                        f"{name} is also written to rendered/{first}"))
+            out.append((f.path.split("/", 1)[0], group, str(doc["kind"]),
+                        str(meta.get("namespace") or ""), name,  # type: ignore[union-attr]
+                        f.path, index))
+    if problems:
+        raise FleetError(problems)
+    return out
+
+
+def check_duplicate_objects(objects: list[ObjectIdentity]) -> None:
+    """No two objects on one management cluster share an identity (kustomize would refuse the
+    build)."""
+    problems: list[Problem] = []
+    seen: dict[tuple[str, ...], tuple[str, int]] = {}
+    for mgmt, group, kind, namespace, name, path, index in sorted(objects, key=lambda o: o[5:]):
+        first = seen.setdefault((mgmt, group, kind, namespace, name), (path, index))
+        if first != (path, index):
+            problems.append(Problem(Location(f"rendered/{path}"), "duplicate-object",
+                                    f"{kind} {namespace + '/' if namespace else ''}"
+                                    f"{name} is also written to rendered/{first[0]}"))
     if problems:
         raise FleetError(problems)

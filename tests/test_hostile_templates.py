@@ -153,6 +153,18 @@ def test_two_objects_with_one_identity(fleet: Path) -> None:
         "written to rendered/mgmt-a/dev/api/cluster.yaml"])
 
 
+def test_a_changed_cluster_colliding_with_a_cached_one(fleet: Path) -> None:
+    # api's objects come from the render cache in the second run; the check covers them too.
+    write(fleet, {CLUSTER: "apiVersion: cluster.x-k8s.io/v1beta1\nkind: Cluster\nmetadata:\n"
+                           "  name: {{ c.labels.get('alias', c.name) | yaml }}\n"
+                           "  namespace: dev\n"})
+    assert fleetgen(fleet, "render").exit_code == 0
+    write(fleet, {WEB_FILE: WEB + "labels: {alias: api}\n"})
+    assert_refused(fleet, [
+        "rendered/mgmt-a/dev/web/cluster.yaml: error[duplicate-object]: Cluster dev/api is also "
+        "written to rendered/mgmt-a/dev/api/cluster.yaml"])
+
+
 INJECTIONS = ["a\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: s}",
               "a\nspec: {paused: true}", "a\"}, evil: {\"x", "'; rm -rf / #"]
 
