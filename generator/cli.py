@@ -112,8 +112,8 @@ def render(
     def body() -> int:
         stamps, inputs = None, None
         if not (select or force or no_cache):
-            from generator.stamp import Stamps, input_digest
-            stamps, inputs = Stamps(), input_digest(root.resolve())
+            from generator.stamp import Stamps, inputs_of
+            stamps, inputs = Stamps(), inputs_of(root.resolve())
             if _stamped(stamps, root, inputs, check):
                 return EXIT_OK
         from generator import pipeline
@@ -124,7 +124,7 @@ def render(
         plan = result.plan
         warnings = format_problems(result.fleet.warnings, "text")
         if stamps is not None and (result.written or not (plan.stale or plan.conflicts)):
-            stamps.record(root.resolve(), inputs, warnings)
+            stamps.record(inputs, warnings, result.tree)
         if check:
             lines = plan.summary() + [f"{p.location}: {p.message}" for p in plan.conflicts]
             _out("\n".join(lines) if lines else "rendered/ is up to date")

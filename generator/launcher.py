@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from generator.stamp import Stamps
+    from generator.stamp import Inputs, Stamps
 
 
 def out(text: str) -> None:
@@ -22,7 +22,7 @@ def err(text: str) -> None:
         sys.stderr.write(text if text.endswith("\n") else text + "\n")
 
 
-def stamped(stamps: Stamps, root: Path, inputs: str | None, check: bool) -> bool:
+def stamped(stamps: Stamps, root: Path, inputs: Inputs | None, check: bool) -> bool:
     """An unchanged fleet whose rendered/ is exactly what its last render left: say what that
     render said, without loading anything (see generator.stamp)."""
     warnings = stamps.lookup(root.resolve(), inputs)
@@ -63,9 +63,9 @@ def _fast_render(args: list[str]) -> bool:
             return False
     if not root.is_dir():
         return False
-    from generator.stamp import Stamps, input_digest
+    from generator.stamp import Stamps, inputs_of
 
-    return stamped(Stamps(), root, input_digest(root.resolve()), check)
+    return stamped(Stamps(), root, inputs_of(root.resolve()), check)
 
 
 def main() -> None:

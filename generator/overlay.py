@@ -638,12 +638,24 @@ def apply_overlays(objects: list[dict[str, Any]],
     """Apply ``overlays`` in order, as kustomize applies a list of components, to copies of
     ``objects``; return them in the same order (without objects a ``$patch: delete`` removed).
     Raise FleetError with every problem of every overlay."""
-    applier = _Applier([copy.deepcopy(obj) for obj in objects])
+    applier = _Applier([_copy(obj) for obj in objects])
     for overlay in overlays:
         applier.overlay(overlay)
     if applier.problems:
         raise FleetError(dict.fromkeys(applier.problems))
     return applier.objects
+
+
+def _copy(value: Any) -> Any:
+    """A copy of plain YAML data (maps, lists, scalars): copy.deepcopy without its bookkeeping
+    for shared and cyclic objects, which parsed YAML without aliases cannot hold."""
+    if type(value) is dict:
+        return {k: _copy(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_copy(v) for v in value]
+    if isinstance(value, (dict, list)):
+        return copy.deepcopy(value)
+    return value
 
 
 CLUSTER_OVERLAY_SUFFIX = ".overlay.yaml"  # clusters/<...>/<cluster>.overlay.yaml

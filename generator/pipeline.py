@@ -27,7 +27,7 @@ from generator.parallel import build_parallel
 from generator.render import (TEMPLATES_DIR, Built, ObjectIdentity, Output, RenderedFile, Renderer,
                               check_duplicate_objects, layout, object_identities, render_outputs,
                               view_of)
-from generator.write import RENDERED_DIR, WritePlan, apply, plan_writes
+from generator.write import MANIFEST, RENDERED_DIR, WritePlan, apply, manifest_bytes, plan_writes
 
 
 def load_fleet(root: Path, *, relaxed: frozenset[str] = frozenset(),
@@ -278,6 +278,7 @@ class RenderResult:
     plan: WritePlan
     fleet: Fleet
     written: bool
+    tree: dict[str, bytes]  # every file rendered/ holds when the run succeeded (see stamp.py)
 
 
 def render(root: Path, *, check: bool = False, force: bool = False,
@@ -295,7 +296,8 @@ def render(root: Path, *, check: bool = False, force: bool = False,
     plan = plan_writes(root / RENDERED_DIR, wanted, scope=scope, force=force)
     if plan.conflicts and not check:
         raise FleetError(plan.conflicts)
+    tree = {**wanted, MANIFEST: manifest_bytes(plan.manifest)}
     if check or not plan.stale:
-        return RenderResult(plan, fleet, False)
+        return RenderResult(plan, fleet, False, tree)
     apply(plan)
-    return RenderResult(plan, fleet, True)
+    return RenderResult(plan, fleet, True, tree)

@@ -19,8 +19,10 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import itertools
 import os
 import re
+import secrets
 import socket
 import tempfile
 import time
@@ -206,9 +208,10 @@ def plan_writes(base: Path, wanted: dict[str, bytes], *, scope: set[str] | None 
     plan = WritePlan(base, interrupted=(base / PENDING).exists() or (base / LOCK).exists())
     gone: list[str] = []
     current = ""
+    exists = base.is_dir()  # a fresh rendered/: nothing to read (a probe per file is not free)
     try:
         for current, data in wanted.items():
-            now = _read(f"{base}/{current}")
+            now = _read(f"{base}/{current}") if exists else None
             if now == data:
                 continue
             if now is not None and not force:
@@ -393,63 +396,64 @@ def _stage(path: Path, data: bytes, created: list[Path] | None = None, *,
     folders = _makedirs(path.parent)
     if created is not None:
         created += folders
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}{TEMP_MARK}",
-                               suffix=".tmp")
+    fd, tmp = _temporary(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             if sync:
                 handle.flush()
                 os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
+            os.fchmod(handle.fileno(), 0o644)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return tmp
 
 
-STAGE_THREADS = 4
+_TEMP_TOKEN = secrets.token_hex(2)[:3]  # this process's; a counter makes each name unique
+_temp_numbers = itertools.count()
+
+
+def _temporary(path: Path) -> tuple[int, str]:
+    """A new, empty temporary file beside ``path``: ``.<name>.fleetgen-XXXXXXXX.tmp``. Named
+    from a per-process token and a counter (tempfile.mkstemp's random names cost more than the
+    file); a name that exists already falls back to mkstemp."""
+    tmp = f"{path.parent}/.{path.name}{TEMP_MARK}{_TEMP_TOKEN}{next(_temp_numbers) % 16**5:05x}.tmp"
+    try:
+        return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
+                       0o600), tmp
+    except FileExistsError:
+        return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}{TEMP_MARK}", suffix=".tmp")
+
+
+SYNC_ONCE_FROM = 16  # files; from this many on, one sync(2) instead of an fsync per file
 
 
 def _stage_all(base: Path, writes: dict[str, bytes], staged: dict[str, str],
                created: list[Path], step: _Step) -> None:
     """Stage every write (see ``_stage``), recording each temporary file in ``staged`` and each
-    new folder in ``created`` as soon as it exists, so that the caller can undo them all.
+    new folder in ``created`` as soon as it exists, so that the caller can undo them all; the
+    first failure is raised after ``step`` names its file.
 
-    Threads, because creating files and folders and fsync wait on the disk, not the CPU: on a
-    fresh rendered/ of a thousand clusters they make this step several times faster. Every stage
-    has finished (or failed) when this returns or raises; the first failure in path order is
-    raised, after ``step`` names its file."""
-    if len(writes) < 2 * STAGE_THREADS:
-        for path, data in sorted(writes.items()):
-            step(path, "write")
+    Many files are flushed to disk with one sync(2) at the end instead of an fsync each: every
+    fsync commits the file system journal and holds up the creation of the next files, which
+    made fsync most of the cost of writing a fresh rendered/ of a thousand clusters. (Threads
+    were tried: on a two-core VM their lock hand-offs cost more system time than they saved.)"""
+    sync_once = len(writes) >= SYNC_ONCE_FROM and hasattr(os, "sync")
+    if sync_once:
+        # Folders first, each once, so that each file costs only its own creation.
+        for folder in sorted({(base / path).parent for path in writes}):
+            step(folder.relative_to(base).as_posix(), "create the folder")
+            created += _makedirs(folder)
+    for path, data in sorted(writes.items()):
+        step(path, "write")
+        if sync_once:
+            staged[path] = _stage(base / path, data, created, sync=False)
+        else:
             staged[path] = _stage(base / path, data, created)
-        return
-    sync_at_end = hasattr(os, "sync")
-    from concurrent.futures import ThreadPoolExecutor
-
-    def one(path: str, data: bytes) -> None:
-        folders: list[Path] = []
-        try:
-            staged[path] = _stage(base / path, data, folders, sync=not sync_at_end)
-        finally:
-            created.extend(folders)  # list.extend and dict item assignment are atomic
-
-    with ThreadPoolExecutor(max_workers=STAGE_THREADS) as pool:
-        futures = [(path, pool.submit(one, path, data)) for path, data in sorted(writes.items())]
-        failure: tuple[str, BaseException] | None = None
-        for path, future in futures:
-            error = future.exception()
-            if error is not None and failure is None:
-                failure = (path, error)
-    if failure is not None:
-        step(failure[0], "write")
-        raise failure[1]
-    if sync_at_end:
-        # One sync(2) instead of an fsync per file: each fsync commits the file system journal
-        # and holds up the creation of the next files; sync waits until everything is on disk.
+    if sync_once:
         step("", "flush the new files to disk")
-        os.sync()
+        os.sync()  # waits until every file is on disk; only then is anything renamed
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -563,7 +567,7 @@ def _prune_empty(base: Path, folder: Path) -> Path:
 def _sync(folders: Iterable[Path]) -> None:
     """Make the renames durable (a power cut after a render keeps what it reported)."""
     folders = sorted(set(folders))
-    if len(folders) > 2 * STAGE_THREADS and hasattr(os, "sync"):
+    if len(folders) >= SYNC_ONCE_FROM and hasattr(os, "sync"):
         os.sync()  # one call instead of an fsync per folder (see _stage_all)
         return
     for folder in folders:
