@@ -118,9 +118,14 @@ class RenderCache:
             return None
         return row[0] if row is not None and isinstance(row[0], str) else None
 
+    FLUSH_EVERY = 500  # entries: pending texts are as large as the files they hold
+
     def write(self, key: str, text: str) -> None:
-        """Store ``text`` under ``key`` at the next ``flush``."""
+        """Store ``text`` under ``key`` at the next ``flush`` (or sooner, so that a large fleet
+        never holds a second copy of all its files in memory)."""
         self._pending[key] = text
+        if len(self._pending) >= self.FLUSH_EVERY:
+            self.flush()
 
     def flush(self) -> None:
         """Commit every write so far in one transaction (or give them up)."""
