@@ -27,7 +27,7 @@ from generator.parallel import build_parallel
 from generator.render import (TEMPLATES_DIR, Built, ObjectIdentity, Output, RenderedFile, Renderer,
                               check_duplicate_objects, layout, object_identities, render_outputs,
                               view_of)
-from generator.write import MANIFEST, RENDERED_DIR, WritePlan, apply, manifest_bytes, plan_writes
+from generator.write import MANIFEST, RENDERED_DIR, WritePlan, apply, plan_writes
 
 
 def load_fleet(root: Path, *, relaxed: frozenset[str] = frozenset(),
@@ -208,7 +208,7 @@ class GroupBuilder:
 
     def build(self, group: list[Output]) -> Built:
         """The group's files and objects; raises FleetError with every problem found."""
-        rendered = render_outputs(group, self.root, renderer=self.renderer)
+        rendered = render_outputs(group, self.renderer)
         cluster = self.clusters.get(str(PurePosixPath(group[0].path).parent))
         if cluster is not None:
             rendered = self._apply_overlays(cluster, rendered)
@@ -296,7 +296,7 @@ def render(root: Path, *, check: bool = False, force: bool = False,
     plan = plan_writes(root / RENDERED_DIR, wanted, scope=scope, force=force)
     if plan.conflicts and not check:
         raise FleetError(plan.conflicts)
-    tree = {**wanted, MANIFEST: manifest_bytes(plan.manifest)}
+    tree = {**wanted, MANIFEST: plan.manifest_text}
     if check or not plan.stale:
         return RenderResult(plan, fleet, False, tree)
     apply(plan)

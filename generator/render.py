@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from jinja2 import (ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError,
                     TemplateRuntimeError, TemplateSyntaxError)
@@ -323,11 +323,8 @@ def _template_line(exc: BaseException) -> int:
     return line
 
 
-def render_outputs(outputs: list[Output], root: Path,
-                   progress: Callable[[int], None] | None = None, *,
-                   renderer: Renderer | None = None) -> list[RenderedFile]:
+def render_outputs(outputs: list[Output], renderer: Renderer) -> list[RenderedFile]:
     """Render the given outputs; every problem of every file is collected before raising."""
-    renderer = renderer or Renderer(root)
     views: dict[int, dict[str, Any]] = {}
 
     def context(source: Source) -> dict[str, Any]:
@@ -344,8 +341,6 @@ def render_outputs(outputs: list[Output], root: Path,
                 rendered.append(RenderedFile(output.path, (), output.kubernetes,
                                              renderer.text(template, context(source),
                                                            Subject(source))))
-                if progress is not None:
-                    progress(1)
                 continue
             docs = tuple(renderer.document(template, context(source), Subject(source))
                          for template, source in output.documents)
@@ -353,8 +348,6 @@ def render_outputs(outputs: list[Output], root: Path,
             problems.extend(exc.problems)
             continue
         rendered.append(RenderedFile(output.path, docs, output.kubernetes))
-        if progress is not None:
-            progress(1)
     if problems:
         raise FleetError(problems)
     return rendered

@@ -62,6 +62,7 @@ class WritePlan:
     deletes: list[str] = field(default_factory=list)
     conflicts: list[Problem] = field(default_factory=list)
     manifest: dict[str, str] = field(default_factory=dict)
+    manifest_text: bytes = b""  # the manifest file's bytes (manifest_bytes(manifest))
     manifest_changed: bool = False
     leftovers: list[str] = field(default_factory=list)  # temporary files of a crashed run
     interrupted: bool = False  # a crashed run's journal or lock file is there
@@ -242,7 +243,8 @@ def plan_writes(base: Path, wanted: dict[str, bytes], *, scope: set[str] | None 
         current = MANIFEST
         plan.manifest = {**_kept(base, old, pending, wanted, [*plan.deletes, *gone]),
                          **{p: digest(d) for p, d in wanted.items()}}
-        plan.manifest_changed = manifest_bytes(plan.manifest) != _read(base / MANIFEST)
+        plan.manifest_text = manifest_bytes(plan.manifest)
+        plan.manifest_changed = plan.manifest_text != _read(base / MANIFEST)
     except OSError as exc:
         raise FleetError([Problem(Location(f"{RENDERED_DIR}/{current}".rstrip("/")),
                                   "unreadable", f"cannot read: {exc.strerror or exc}",
@@ -447,10 +449,7 @@ def _stage_all(base: Path, writes: dict[str, bytes], staged: dict[str, str],
             created += _makedirs(folder)
     for path, data in sorted(writes.items()):
         step(path, "write")
-        if sync_once:
-            staged[path] = _stage(base / path, data, created, sync=False)
-        else:
-            staged[path] = _stage(base / path, data, created)
+        staged[path] = _stage(base / path, data, created, sync=not sync_once)
     if sync_once:
         step("", "flush the new files to disk")
         os.sync()  # waits until every file is on disk; only then is anything renamed
@@ -536,7 +535,7 @@ def _apply(plan: WritePlan, step: _Step) -> None:
         folders.add(_prune_empty(base, (base / path).parent))
     if plan.manifest_changed:
         step(MANIFEST, "write")
-        atomic_write(base / MANIFEST, manifest_bytes(plan.manifest))
+        atomic_write(base / MANIFEST, plan.manifest_text)
         step.changed = True
     step(PENDING, "delete")
     (base / PENDING).unlink(missing_ok=True)

@@ -180,7 +180,7 @@ calls = {"stage": 0, "replace": 0}
 real_stage, real_replace = w._stage, os.replace
 def die():
     os.kill(os.getpid(), signal.SIGKILL)
-def stage(path, data, created=None):
+def stage(path, data, created=None, **options):
     calls["stage"] += 1
     if where == "stage" and calls["stage"] == n:  # die halfway through a temporary file
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -190,7 +190,7 @@ def stage(path, data, created=None):
         die()
     if where == "slow":
         time.sleep(n)
-    return real_stage(path, data, created)
+    return real_stage(path, data, created, **options)
 def replace(src, dst):
     if "/rendered/" not in str(dst):  # the render cache
         return real_replace(src, dst)
@@ -274,10 +274,10 @@ def test_no_space_left_names_the_file_and_changes_nothing(fleet: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     real = generator.write._stage
 
-    def full(path: Path, data: bytes, created: list[Path] | None = None) -> str:
+    def full(path: Path, data: bytes, created: list[Path] | None = None, **options: Any) -> str:
         if path.as_posix().endswith(WEB_CLUSTER):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        return real(path, data, created)
+        return real(path, data, created, **options)
 
     monkeypatch.setattr(generator.write, "_stage", full)
     change(fleet)
