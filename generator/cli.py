@@ -112,9 +112,10 @@ def render(
     def body() -> int:
         stamps, inputs = None, None
         if not (select or force or no_cache):
-            from generator.stamp import Stamps, inputs_of
-            stamps, inputs = Stamps(), inputs_of(root.resolve())
-            if _stamped(stamps, root, inputs, check):
+            from generator.stamp import Stamps
+            stamps = Stamps()
+            answered, inputs = _stamped(stamps, root, check)
+            if answered:
                 return EXIT_OK
         from generator import pipeline
 

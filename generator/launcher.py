@@ -22,16 +22,27 @@ def err(text: str) -> None:
         sys.stderr.write(text if text.endswith("\n") else text + "\n")
 
 
-def stamped(stamps: Stamps, root: Path, inputs: Inputs | None, check: bool) -> bool:
+_MISSED: dict[Path, Inputs | None] = {}  # fleets main() found no stamp for: their inputs
+
+
+def stamped(stamps: Stamps, root: Path, check: bool) -> tuple[bool, Inputs | None]:
     """An unchanged fleet whose rendered/ is exactly what its last render left: say what that
-    render said, without loading anything (see generator.stamp)."""
-    warnings = stamps.lookup(root.resolve(), inputs)
+    render said, without loading anything (see generator.stamp). Returns whether it did, and
+    the fleet's inputs (for the stamp of the render that follows when it did not). A fleet that
+    ``main`` already looked up in this process is not read again."""
+    root = root.resolve()
+    if root in _MISSED:
+        return False, _MISSED.pop(root)
+    from generator.stamp import inputs_of
+
+    inputs = inputs_of(root)
+    warnings = stamps.lookup(root, inputs)
     if warnings is None:
-        return False
+        return False, inputs
     if not check:
         err(warnings)
     out("rendered/ is up to date")
-    return True
+    return True, inputs
 
 
 def _fast_render(args: list[str]) -> bool:
@@ -63,9 +74,12 @@ def _fast_render(args: list[str]) -> bool:
             return False
     if not root.is_dir():
         return False
-    from generator.stamp import Stamps, inputs_of
+    from generator.stamp import Stamps
 
-    return stamped(Stamps(), root, inputs_of(root.resolve()), check)
+    answered, inputs = stamped(Stamps(), root, check)
+    if not answered:
+        _MISSED[root.resolve()] = inputs  # for the render command, which runs next
+    return answered
 
 
 def main() -> None:
