@@ -2,12 +2,13 @@
 hash instead of templates, overlays and YAML.
 
 The key of an entry is the SHA-256 of everything its bytes depend on: fleetgen's version and the
-digest of its code (``code_digest``), every template, every overlay file, the plain values the templates see (the views, which hold every
-default and derived value) and the output paths. Equal keys mean equal inputs, so a hit can never
-change the output; anything unrecognised or unreadable is a miss. The cache lives outside the
-repository, in ``$FLEETGEN_CACHE_DIR`` or ``${XDG_CACHE_HOME:-~/.cache}/fleetgen``, in a folder
-per fleetgen version, so it is never trusted across versions; it is safe to delete at any time.
-Since entries are addressed by content, clones and fleets share it.
+digest of its code (``code_digest``), every template, every overlay file, the plain values the
+templates see (the views, which hold every default and derived value) and the output paths. Equal
+keys mean equal inputs, so a hit can never change the output; anything unrecognised or unreadable
+is a miss. The cache lives outside the repository, in ``$FLEETGEN_CACHE_DIR`` or
+``${XDG_CACHE_HOME:-~/.cache}/fleetgen``, in one SQLite file per fleetgen version, so it is never
+trusted across versions; it is safe to delete at any time. Since entries are addressed by content,
+clones and fleets share it.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from generator import __version__
+
 if TYPE_CHECKING:
     from generator.render import Built
 
-from generator import __version__
 
 @functools.cache
 def code_digest() -> str:
