@@ -14,8 +14,8 @@ import ipaddress
 import random
 import time
 
-from generator.ipam import AddressSet, parse_entry
-from generator.ipamrules import Placed, collisions
+from generator.net.addresses import AddressSet, parse_entry
+from generator.check.pools import Placed, collisions
 from generator.problems import Location
 
 

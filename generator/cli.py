@@ -17,7 +17,7 @@ from generator.launcher import err as _err
 from generator.launcher import out as _out
 from generator.launcher import stamped as _stamped
 from generator.problems import FleetError, Location, Problem, format_problems
-from generator.riskclasses import RISK_CLASSES
+from generator.review.classes import RISK_CLASSES
 
 # The stages are imported inside the commands that use them, so `fleetgen --help` and shell
 # completion start in a fraction of a second.
@@ -112,7 +112,7 @@ def render(
     def body() -> int:
         stamps, inputs = None, None
         if not (select or force or no_cache):
-            from generator.stamp import Stamps
+            from generator.cache.stamp import Stamps
             stamps = Stamps()
             answered, inputs = _stamped(stamps, root, check)
             if answered:
@@ -148,7 +148,7 @@ def validate(
     """
     def body() -> int:
         from generator import pipeline
-        from generator.cache import RenderCache
+        from generator.cache.store import RenderCache
 
         cache = RenderCache()
         fleet = pipeline.load_fleet(root.resolve(), cache=cache)
@@ -175,8 +175,8 @@ def explain(
     """
     def body() -> int:
         from generator import pipeline
-        from generator.explain import explain as explain_rows
-        from generator.explain import find_cluster
+        from generator.commands.explain import explain as explain_rows
+        from generator.commands.explain import find_cluster
         fleet = pipeline.load_fleet(root.resolve())
         rows = explain_rows(find_cluster(fleet, cluster), field)
         width = max(len(r[0]) for r in rows)
@@ -193,7 +193,7 @@ def schema() -> None:
     Example: fleetgen schema > inventory.schema.json
     """
     def body() -> int:
-        from generator.schema import inventory_schema
+        from generator.load.schema import inventory_schema
         _out(json.dumps(inventory_schema(), indent=2, sort_keys=True))
         return EXIT_OK
 
@@ -237,10 +237,10 @@ def diff(
         from rich.console import Console
 
         from generator import pipeline
-        from generator.ipamplan import read_live
-        from generator.report import as_json as diff_json
-        from generator.report import as_markdown as diff_markdown
-        from generator.report import as_text as diff_text
+        from generator.ipam.plan import read_live
+        from generator.review.report import as_json as diff_json
+        from generator.review.report import as_markdown as diff_markdown
+        from generator.review.report import as_text as diff_text
         classes = [c.strip() for c in (fail_on or "").split(",") if c.strip()]
         unknown = [c for c in classes if c not in RISK_CLASSES]
         if unknown:
@@ -275,7 +275,7 @@ def init(
     Example: fleetgen init my-fleet && cd my-fleet && fleetgen render
     """
     def body() -> int:
-        from generator.scaffold import init_fleet
+        from generator.commands.scaffold import init_fleet
         written = init_fleet(target)
         _out("\n".join(f"create {p.relative_to(target.resolve()).as_posix()}"
                         if p.is_absolute() else f"create {p.as_posix()}" for p in written))
@@ -300,7 +300,7 @@ def new_cluster_command(
     Example: fleetgen new cluster clusters/site-a/prod/orders.yaml
     """
     def body() -> int:
-        from generator.scaffold import new_cluster
+        from generator.commands.scaffold import new_cluster
         base = root.resolve()
         target = path if path.is_absolute() else Path.cwd() / path
         written = new_cluster(base, target)
@@ -334,8 +334,8 @@ def import_tkg_command(
     Example: fleetgen import tkg wl1.yaml --pool wl1-pool.yaml --to clusters/site-a/prod
     """
     def body() -> int:
-        from generator.importer import import_tkg
-        from generator.write import atomic_write
+        from generator.tkg.importer import import_tkg
+        from generator.write.core import atomic_write
         base = root.resolve()
         result = import_tkg(base, flat, pool, to if to.is_absolute() else base / to)
         _err(format_problems(result.reported, "text"))
@@ -372,9 +372,9 @@ def ipam_plan(
     """
     def body() -> int:
         from generator import pipeline
-        from generator.ipamplan import as_json as plan_json
-        from generator.ipamplan import as_text as plan_text
-        from generator.ipamplan import make_plan, read_live
+        from generator.ipam.plan import as_json as plan_json
+        from generator.ipam.plan import as_text as plan_text
+        from generator.ipam.plan import make_plan, read_live
         fleet = pipeline.load_fleet(root.resolve(), relaxed=frozenset({"pool-capacity"}))
         plan = make_plan(fleet, read_live(live) if live else None)
         if fmt is PlanFormat.json:
@@ -398,8 +398,8 @@ def ipam_migrate(
     Example: fleetgen ipam migrate pools/*.yaml --write
     """
     def body() -> int:
-        from generator.migrate import migrate_file
-        from generator.write import atomic_write
+        from generator.ipam.migrate import migrate_file
+        from generator.write.core import atomic_write
         results, problems = [], []
         for path in files:
             try:

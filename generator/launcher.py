@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from generator.stamp import Inputs, Stamps
+    from generator.cache.stamp import Inputs, Stamps
 
 
 def out(text: str) -> None:
@@ -27,13 +27,13 @@ _MISSED: dict[Path, Inputs | None] = {}  # fleets main() found no stamp for: the
 
 def stamped(stamps: Stamps, root: Path, check: bool) -> tuple[bool, Inputs | None]:
     """An unchanged fleet whose rendered/ is exactly what its last render left: say what that
-    render said, without loading anything (see generator.stamp). Returns whether it did, and
+    render said, without loading anything (see generator.cache.stamp). Returns whether it did, and
     the fleet's inputs (for the stamp of the render that follows when it did not). A fleet that
     ``main`` already looked up in this process is not read again."""
     root = root.resolve()
     if root in _MISSED:
         return False, _MISSED.pop(root)
-    from generator.stamp import inputs_of
+    from generator.cache.stamp import inputs_of
 
     inputs = inputs_of(root)
     warnings = stamps.lookup(root, inputs)
@@ -74,7 +74,7 @@ def _fast_render(args: list[str]) -> bool:
             return False
     if not root.is_dir():
         return False
-    from generator.stamp import Stamps
+    from generator.cache.stamp import Stamps
 
     answered, inputs = stamped(Stamps(), root, check)
     if not answered:

@@ -10,24 +10,24 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
-from generator.diff import Change, compare
-from generator.cache import RenderCache, digest_files, tree_files
-from generator.emit import emit, emit_kustomizations
-from generator.gitio import export_fleet, files_at, repository, verify
-from generator.ipamplan import Live
-from generator.risks import Risk, risks
-from generator.settings import load_settings
-from generator.fleet import Cluster, Fleet
-from generator.fleetchecks import check_fleet
-from generator.inventory import load_inventory
+from generator.review.diff import Change, compare
+from generator.cache.store import RenderCache, digest_files, tree_files
+from generator.render.emit import emit, emit_kustomizations
+from generator.review.git import export_fleet, files_at, repository, verify
+from generator.ipam.plan import Live
+from generator.review.risks import Risk, risks
+from generator.load.settings import load_settings
+from generator.check.fleet import Cluster, Fleet
+from generator.check.checks import check_fleet
+from generator.load.inventory import load_inventory
 from generator.problems import FleetError, Location, Problem
-from generator.overlay import OVERLAYS_DIR, Overlay, cluster_overlay_file, load_overlay, load_overlay_file, \
+from generator.overlay.core import OVERLAYS_DIR, Overlay, cluster_overlay_file, load_overlay, load_overlay_file, \
     overlay_objects
-from generator.parallel import build_parallel
-from generator.render import (TEMPLATES_DIR, Built, ObjectIdentity, Output, RenderedFile, Renderer,
+from generator.render.parallel import build_parallel
+from generator.render.core import (TEMPLATES_DIR, Built, ObjectIdentity, Output, RenderedFile, Renderer,
                               check_duplicate_objects, layout, object_identities, render_outputs,
                               view_of)
-from generator.write import MANIFEST, RENDERED_DIR, WritePlan, apply, plan_writes
+from generator.write.core import MANIFEST, RENDERED_DIR, WritePlan, apply, plan_writes
 
 
 def load_fleet(root: Path, *, relaxed: frozenset[str] = frozenset(),

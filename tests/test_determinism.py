@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import generator.inventory as inventory
+import generator.load.inventory as inventory
 from generator.pipeline import render
 from support.fleets import snapshot
 

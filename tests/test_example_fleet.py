@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from generator.fleet import Cluster, Fleet
-from generator.model import IPPool
+from generator.check.fleet import Cluster, Fleet
+from generator.load.model import IPPool
 from generator.pipeline import load_fleet, wanted_files
-from generator.write import MANIFEST, RENDERED_DIR
+from generator.write.core import MANIFEST, RENDERED_DIR
 
 REPO = Path(__file__).resolve().parents[1]
 REFRESH = "run `fleetgen render` at the repository root and review the diff of rendered/"

@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from generator import pipeline
-from generator.inventory import merge_layers
-from generator.ipam import AddressSet, Range, parse_entry, pool_addresses
+from generator.load.inventory import merge_layers
+from generator.net.addresses import AddressSet, Range, parse_entry, pool_addresses
 from generator.problems import FleetError
-from generator.yamlio import dump, load_inventory_data, load_positioned, load_positioned_all
+from generator.yaml.io import dump, load_inventory_data, load_positioned, load_positioned_all
 from support.fleets import VSPHERE_DEFAULTS, write_tree
 
 

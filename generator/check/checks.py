@@ -1,0 +1,493 @@
+"""Stage 3: rules across fields of one cluster and across the whole fleet.
+
+Each rule is a small function that yields located problems; ``check_fleet`` runs them all and
+returns the ``Fleet`` the renderer needs (clusters plus resolved node pools), or raises with every
+problem at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable, Iterator
+
+from generator.check.flags import Flags, cluster_flags, conflicts, derived_flags, merge
+from generator.check.fleet import Cluster, Fleet, PoolUse, build_specs
+from generator.load.inventory import Inventory
+from generator.check.pools import check_pools
+from generator.load.model import (MACHINE_FIELDS, IPPool, Machine, ManagementClusterSpec, cidr_family,
+                             networks)
+from generator.net.ip import family_of, parse_ip
+from generator.problems import Problem, raise_if_errors
+from generator.yaml.io import Path_
+
+Rule = Callable[[Cluster], Iterator[Problem]]
+
+MAX_SERVICE_HOST_BITS = 20
+INFRA_NAMES = {"vsphere": "vSphere", "aws": "AWS", "azure": "Azure"}
+
+
+# --- one cluster -----------------------------------------------------------------------------
+
+def infrastructure_block(c: Cluster) -> Iterator[Problem]:
+    spec = c.spec
+    for infra in ("vsphere", "aws", "azure"):
+        given = getattr(spec, infra) is not None
+        if infra == spec.infrastructure and not given:
+            yield c.problem(("infrastructure",), "missing-key",
+                            f"{INFRA_NAMES[infra]} clusters need a '{infra}:' section",
+                            f"add '{infra}:' with its settings here or in a _defaults.yaml")
+        elif infra != spec.infrastructure and given:
+            yield c.problem((infra,), "wrong-infrastructure",
+                            f"'{infra}:' does not apply to {INFRA_NAMES[spec.infrastructure]} "
+                            "clusters",
+                            f"remove it, or set 'infrastructure: {infra}'", key=True)
+
+
+def control_plane_endpoint(c: Cluster) -> Iterator[Problem]:
+    spec, cp = c.spec, c.spec.control_plane
+    path = ("controlPlane", "endpoint")
+    if spec.infrastructure != "vsphere":
+        if cp.endpoint is not None:
+            yield c.problem(path, "endpoint-not-allowed",
+                            f"{INFRA_NAMES[spec.infrastructure]} clusters get their endpoint from a "
+                            "cloud load balancer", "remove controlPlane.endpoint", key=True)
+        if cp.endpoint_provider != "kube-vip" and "endpointProvider" in _given(c, ("controlPlane",)):
+            yield c.problem(("controlPlane", "endpointProvider"), "endpoint-not-allowed",
+                            "endpointProvider applies to vSphere clusters only")
+        return
+    if cp.endpoint is None and cp.endpoint_provider == "kube-vip":
+        yield c.problem(("controlPlane",), "endpoint-required",
+                        "a vSphere cluster with kube-vip needs controlPlane.endpoint",
+                        "set a free static IP (or a DNS name) for the API server, or use "
+                        "endpointProvider: nsx-alb", key=True)
+    if cp.endpoint is not None and cp.endpoint == (spec.vsphere.server if spec.vsphere else None):
+        yield c.problem(path, "endpoint-is-vcenter",
+                        "the control-plane endpoint must not be the vCenter server")
+    address = parse_ip(cp.endpoint) if cp.endpoint else None
+    if address is not None and family_of(address) not in spec.network.families:
+        yield c.problem(path, "family-mismatch",
+                        f"endpoint {cp.endpoint} is {family_of(address)}, the cluster is "
+                        f"{spec.network.ip_family}")
+    if spec.network.ip_family == "ipv6" and cp.endpoint is not None and address is None:
+        yield c.problem(path, "ipv6-endpoint", "an IPv6 cluster needs a static IPv6 endpoint address",
+                        "TKG does not resolve a DNS name for IPv6-only endpoints")
+
+
+def cluster_cidrs(c: Cluster) -> Iterator[Problem]:
+    net = c.spec.network
+    families = net.families
+    for key, cidrs in (("pods", net.pod_cidrs), ("services", net.service_cidrs)):
+        path: Path_ = ("network", key)
+        found = [cidr_family(x) for x in cidrs]
+        if len(families) == 2 and found != families:
+            yield c.problem(path, "family-mismatch",
+                            f"ipFamily {net.ip_family} needs exactly two {key} CIDRs, "
+                            f"{families[0]} first, then {families[1]}")
+        elif len(families) == 1 and set(found) != set(families):
+            yield c.problem(path, "family-mismatch",
+                            f"with ipFamily {net.ip_family} every {key} CIDR must be "
+                            f"{families[0]}")
+        elif len(cidrs) > 2:
+            yield c.problem(path, "too-many-cidrs", f"at most two {key} CIDRs are allowed")
+    for index, network in enumerate(networks(net.service_cidrs)):
+        host_bits = network.max_prefixlen - network.prefixlen
+        if host_bits > MAX_SERVICE_HOST_BITS:
+            smallest = network.max_prefixlen - MAX_SERVICE_HOST_BITS
+            yield c.problem(("network", "services", index), "service-cidr-too-large",
+                            f"service CIDR {network} has {host_bits} host bits; at most "
+                            f"{MAX_SERVICE_HOST_BITS} are allowed",
+                            f"use a /{smallest} or longer prefix")
+
+
+def ip_family_support(c: Cluster) -> Iterator[Problem]:
+    spec = c.spec
+    family = spec.network.ip_family
+    if family == "ipv4":
+        return
+    path = ("network", "ipFamily")
+    what = "dual-stack" if spec.network.dual_stack else "IPv6"
+    if spec.infrastructure != "vsphere":
+        yield c.problem(path, "family-unsupported", f"{what} clusters are supported on vSphere only")
+    if spec.os.name != "ubuntu":
+        yield c.problem(path, "family-unsupported", f"{what} clusters need Ubuntu nodes, not "
+                        f"{spec.os.name}")
+    if spec.control_plane.endpoint_provider == "nsx-alb":
+        yield c.problem(path, "family-unsupported", f"{what} clusters cannot use NSX ALB",
+                        "use endpointProvider: kube-vip")
+    if spec.windows_workers:
+        yield c.problem(path, "family-unsupported", f"{what} clusters cannot have Windows workers")
+
+
+def node_ipam(c: Cluster) -> Iterator[Problem]:
+    spec = c.spec
+    if spec.network.nodes.ip_pool is None:
+        return
+    path = ("network", "nodes", "ipPool")
+    if spec.infrastructure != "vsphere":
+        yield c.problem(path, "ipam-unsupported", "node IPAM is available on vSphere only")
+    if spec.network.dual_stack:
+        yield c.problem(path, "ipam-unsupported", "node IPAM cannot be combined with dual-stack")
+    if spec.windows_workers:
+        yield c.problem(path, "ipam-unsupported", "node IPAM does not support Windows workers")
+    for role in ("controlPlane", "worker"):
+        if not getattr(spec.network.nameservers, "control_plane" if role == "controlPlane"
+                       else "worker"):
+            yield c.problem(path, "nameservers-required",
+                            f"with node IPAM DHCP is off, so {role} nodes need nameservers",
+                            f"set network.nameservers.{role}", key=True)
+
+
+def nameserver_family(c: Cluster) -> Iterator[Problem]:
+    net = c.spec.network
+    for role, servers in (("controlPlane", net.nameservers.control_plane),
+                          ("worker", net.nameservers.worker)):
+        for index, server in enumerate(servers):
+            address = parse_ip(server)
+            path = ("network", "nameservers", role, index)
+            if address is None:
+                yield c.problem(path, "invalid-value", f"nameserver '{server}' is not an IP address")
+            elif family_of(address) not in net.families:
+                yield c.problem(path, "family-mismatch",
+                                f"nameserver {server} is {family_of(address)}, the cluster is "
+                                f"{net.ip_family}")
+
+
+def machine_fields(c: Cluster) -> Iterator[Problem]:
+    infra = c.spec.infrastructure
+    allowed = MACHINE_FIELDS[infra]
+    machines: list[tuple[Path_, Machine | None]] = [(("controlPlane", "machine"),
+                                                     c.spec.control_plane.machine)]
+    machines += [(("workers", i, "machine"), md.machine) for i, md in enumerate(c.spec.workers or [])]
+    for path, machine in machines:
+        for key in sorted(machine.model_dump(by_alias=True, exclude_none=True) if machine else {}):
+            if key not in allowed:
+                yield c.problem((*path, key), "wrong-infrastructure",
+                                f"'{key}' is not a machine setting on {INFRA_NAMES[infra]}",
+                                f"{INFRA_NAMES[infra]} machines take: {', '.join(allowed)}",
+                                key=True)
+
+
+def plan_sizes(c: Cluster) -> Iterator[Problem]:
+    spec = c.spec
+    if spec.plan == "prod" and spec.worker_replicas < 3:
+        yield c.problem(("workers",) if spec.workers is not None else ("plan",), "prod-workers",
+                        f"the prod plan needs at least 3 workers, this cluster has "
+                        f"{spec.worker_replicas}")
+    names = [md.name for md in spec.machine_deployments]
+    for index, name in enumerate(names):
+        if name in names[:index]:
+            yield c.problem(("workers", index, "name"), "duplicate-name",
+                            f"machine deployment '{name}' is listed twice")
+    if spec.aws is not None and spec.plan == "prod" and len(spec.aws.subnets) != 3:
+        yield c.problem(("aws", "subnets"), "prod-zones",
+                        f"the prod plan on AWS needs 3 availability zones, not {len(spec.aws.subnets)}")
+
+
+def aws_cidrs(c: Cluster) -> Iterator[Problem]:
+    aws = c.spec.aws
+    if aws is None:
+        return
+    vpc = ipaddress.ip_network(aws.vpc_cidr) if aws.vpc_cidr else None
+    seen: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, Path_]] = []
+    for index in range(len(aws.subnets)):
+        for side in ("private", "public"):
+            text = aws.subnet_cidr(index, side)
+            if text is None:
+                continue
+            cidr, path = ipaddress.ip_network(text), ("aws", "subnets", index, side, "cidr")
+            if vpc is not None and not cidr.subnet_of(vpc):  # type: ignore[arg-type]
+                yield c.problem(path, "subnet-outside-vpc",
+                                f"{side} node CIDR {cidr} is not inside the VPC CIDR {vpc}")
+            for other, other_path in seen:
+                if cidr.overlaps(other):
+                    yield c.problem(path, "subnet-overlap", f"{side} node CIDR {cidr} overlaps "
+                                    f"{other} ({_dotted(other_path[:-1])})")
+            seen.append((cidr, path))
+
+
+def azure_cidrs(c: Cluster) -> Iterator[Problem]:
+    azure = c.spec.azure
+    if azure is None:
+        return
+    vnet = networks(azure.vnet.cidr_blocks)
+    subnets = (("controlPlaneSubnet", azure.control_plane_subnet),
+               ("workerSubnet", azure.worker_subnet))
+    for key, subnet in subnets:
+        if subnet.cidr is None and subnet.name is None:
+            yield c.problem(("azure", key), "subnet-undefined",
+                            "a subnet needs a 'cidr' (a new subnet) or a 'name' (an existing one)")
+        elif subnet.cidr and not any(ipaddress.ip_network(subnet.cidr).subnet_of(v)  # type: ignore[arg-type]
+                                     for v in vnet if v.version == 4):
+            yield c.problem(("azure", key, "cidr"), "subnet-outside-vnet",
+                            f"subnet {subnet.cidr} is not inside the VNet "
+                            f"({', '.join(map(str, vnet))})")
+    cp, worker = azure.control_plane_subnet, azure.worker_subnet
+    if cp.cidr and worker.cidr and ipaddress.ip_network(cp.cidr).overlaps(
+            ipaddress.ip_network(worker.cidr)):
+        yield c.problem(("azure", "workerSubnet", "cidr"), "subnet-overlap",
+                        f"worker subnet {worker.cidr} overlaps control-plane subnet {cp.cidr}")
+
+
+def feature_flags(c: Cluster) -> Iterator[Problem]:
+    family = c.spec.network.ip_family
+    for plugin, flag in conflicts(c.spec.features, derived_flags("cluster", family)):
+        yield c.problem(("features", plugin, flag), "flag-conflict",
+                        f"ipFamily {family} needs {plugin}.{flag} \"true\"",
+                        "remove the flag: fleetgen sets it for dual-stack clusters")
+
+
+def dhcp_reservations(c: Cluster) -> Iterator[Problem]:
+    nodes = c.spec.network.nodes
+    if not nodes.dhcp_reservations:
+        return
+    base: Path_ = ("network", "nodes", "dhcpReservations")
+    if nodes.ip_pool is not None:
+        yield c.problem(base, "reservation-with-ipam",
+                        "DHCP reservations apply to DHCP clusters; this cluster uses node IPAM",
+                        "remove the reservations or the ipPool", key=True)
+        return
+    network = c.spec.node_networks.get(nodes.node_network or "")
+    if network is None or network.cidr is None:
+        yield c.problem(base, "reservation-network",
+                        "DHCP reservations need network.nodes.nodeNetwork naming a nodeNetworks "
+                        "entry with a cidr", "declare nodeNetworks.<name>.cidr and reference it",
+                        key=True)
+        return
+    subnet = ipaddress.ip_network(network.cidr)
+    seen: dict[str, dict[str, int]] = {"node": {}, "mac": {}}
+    for index, r in enumerate(nodes.dhcp_reservations):
+        address = ipaddress.ip_address(r.ip)
+        if address.version != subnet.version or address not in subnet:
+            yield c.problem((*base, index, "ip"), "reservation-outside-network",
+                            f"reservation {r.ip} for node '{r.node}' is outside node network "
+                            f"'{nodes.node_network}' ({subnet})")
+        for key in ("node", "mac"):
+            value = getattr(r, key)
+            first = seen[key].setdefault(value, index)
+            if first != index:
+                yield c.problem((*base, index, key), "duplicate-reservation",
+                                f"{key} {value} is already reserved by entry {first}")
+
+
+def node_network_refs(c: Cluster) -> Iterator[Problem]:
+    known = sorted(c.spec.node_networks)
+    refs: list[tuple[Path_, str | None]] = [(("network", "nodes", "nodeNetwork"),
+                                             c.spec.network.nodes.node_network)]
+    refs += [(("ipPools", name, "nodeNetwork"), pool.node_network)
+             for name, pool in c.spec.ip_pools.items()]
+    for path, name in refs:
+        if name is not None and name not in known:
+            match = difflib.get_close_matches(name, known, n=1)
+            yield c.problem(path, "unknown-node-network", f"no node network '{name}' is declared",
+                            f"did you mean '{match[0]}'?" if match else
+                            "declare it under 'nodeNetworks:'")
+
+
+def load_balancer_vip(c: Cluster) -> Iterator[Problem]:
+    cp = c.spec.control_plane
+    if cp.vip is None:
+        return
+    path = ("controlPlane", "vip")
+    if cp.endpoint_provider != "nsx-alb" or cp.endpoint is None or c.spec.endpoint_is_ip:
+        yield c.problem(path, "vip-not-applicable",
+                        "a recorded VIP is for NSX ALB clusters with an FQDN endpoint",
+                        "remove it: the endpoint address itself is the VIP", key=True)
+    address = parse_ip(cp.vip)
+    if address is not None and family_of(address) not in c.spec.network.families:
+        yield c.problem(path, "family-mismatch", f"VIP {cp.vip} is {family_of(address)}, the "
+                        f"cluster is {c.spec.network.ip_family}")
+
+
+CLUSTER_RULES: tuple[Rule, ...] = (
+    infrastructure_block, control_plane_endpoint, cluster_cidrs, ip_family_support, node_ipam,
+    nameserver_family, machine_fields, plan_sizes, aws_cidrs, azure_cidrs, feature_flags,
+    dhcp_reservations, node_network_refs, load_balancer_vip,
+)
+
+
+def _given(c: Cluster, path: Path_) -> dict[str, object]:
+    node: object = c.inventory.data
+    for part in path:
+        node = node.get(part, {}) if isinstance(node, dict) else {}
+    return node if isinstance(node, dict) else {}
+
+
+def _dotted(path: Path_) -> str:
+    return ".".join(str(p) for p in path)
+
+
+# --- the fleet -------------------------------------------------------------------------------
+
+def unique_clusters(clusters: list[Cluster]) -> Iterator[Problem]:
+    seen: dict[tuple[str, str, str], Cluster] = {}
+    for c in clusters:
+        first = seen.setdefault(c.key, c)
+        if first is not c:
+            yield c.problem(("name",), "duplicate-cluster",
+                            f"cluster '{c.spec.name}' in namespace '{c.spec.namespace}' of "
+                            f"'{c.spec.management_cluster}' is also defined by {first.inventory.file}",
+                            "rename one of the files or set 'name:'")
+
+
+def unique_endpoints(clusters: list[Cluster]) -> Iterator[Problem]:
+    seen: dict[str, Cluster] = {}
+    for c in clusters:
+        endpoint = c.spec.control_plane.endpoint
+        if endpoint is None:
+            continue
+        canonical = str(parse_ip(endpoint) or endpoint.lower().rstrip("."))
+        first = seen.setdefault(canonical, c)
+        if first is not c:
+            yield c.problem(("controlPlane", "endpoint"), "duplicate-endpoint",
+                            f"endpoint {endpoint} is also used by cluster '{first.spec.name}' "
+                            f"({first.inventory.locate(('controlPlane', 'endpoint'))})")
+
+
+def _pool_path(c: Cluster, name: str) -> Path_:
+    return ("network", "nodes", "ipPool") if name == f"{c.spec.name}-pool" and isinstance(
+        c.spec.network.nodes.ip_pool, IPPool) else ("ipPools", name)
+
+
+def resolve_pools(clusters: list[Cluster]) -> tuple[list[PoolUse], list[Problem]]:
+    """Bind every node-IPAM cluster to its pool; one PoolUse per (management cluster, pool)."""
+    uses: dict[tuple[str, str], PoolUse] = {}
+    problems: list[Problem] = []
+    for c in clusters:
+        name = c.spec.pool_ref
+        if name is None:
+            continue
+        pools = c.spec.pools_in_scope()
+        if name not in pools:
+            match = difflib.get_close_matches(name, list(pools), n=1)
+            problems.append(c.problem(("network", "nodes", "ipPool"), "unknown-pool",
+                                      f"no IP pool '{name}' is declared for this cluster",
+                                      f"did you mean '{match[0]}'?" if match else
+                                      "declare it under 'ipPools:' in this file or a _defaults.yaml"))
+            continue
+        path = _pool_path(c, name)
+        source = c.inventory.source_of(path)
+        use = uses.setdefault((c.spec.management_cluster, name),
+                              PoolUse(name, c.spec.management_cluster, pools[name], source,
+                                      [c], path=path))
+        if use.spec != pools[name] or use.source != source:
+            problems.append(c.problem(_pool_path(c, name), "pool-conflict",
+                                      f"pool '{name}' on '{use.management_cluster}' is declared "
+                                      f"differently at {use.declared_at}",
+                                      "give one of the pools another name", key=True))
+            continue
+        if c not in use.users:
+            use.users.append(c)
+    return sorted(uses.values(), key=lambda u: (u.management_cluster, u.name)), problems
+
+
+def overlays_exist(clusters: list[Cluster], root: Path) -> Iterator[Problem]:
+    available = sorted(p.name for p in (root / OVERLAYS_DIR).glob("*") if p.is_dir())
+    for c in clusters:
+        for index, name in enumerate(c.spec.overlays):
+            if name not in available:
+                match = difflib.get_close_matches(name, available, n=1)
+                yield c.problem(("overlays", index), "unknown-overlay",
+                                f"no overlay '{name}' in {OVERLAYS_DIR}/",
+                                f"did you mean '{match[0]}'?" if match else
+                                f"create {OVERLAYS_DIR}/{name}/ or remove it from the list")
+
+
+def management_flags(clusters: list[Cluster]) -> tuple[dict[str, Flags], list[Problem]]:
+    """Per management cluster, every flag its operators' machines need: the flags of all its
+    workload clusters, plus its own (declared under ``managementClusters`` or derived from its IP
+    family). Two clusters asking for different values of one flag is an error."""
+    flags: dict[str, Flags] = {}
+    origin: dict[tuple[str, str, str], Cluster] = {}
+    declared: dict[str, tuple[Cluster, ManagementClusterSpec]] = {}
+    problems: list[Problem] = []
+    for c in sorted(clusters, key=lambda c: c.key):
+        mgmt = c.spec.management_cluster
+        own = c.spec.management_clusters.get(mgmt)
+        if own is not None:
+            first = declared.setdefault(mgmt, (c, own))
+            if first[1] != own:
+                problems.append(c.problem(("managementClusters", mgmt), "management-conflict",
+                                          f"management cluster '{mgmt}' is described differently "
+                                          f"for cluster '{first[0].spec.name}'", key=True))
+        layers: list[tuple[Path_, Flags]] = [(("features",), cluster_flags(c.spec))]
+        if own is not None:
+            layers.append((("managementClusters", mgmt, "features"), own.features))
+            layers.append((("managementClusters", mgmt, "ipFamily"),
+                           derived_flags("management-cluster", own.ip_family)))
+        merged = flags.setdefault(mgmt, {})
+        for path, layer in layers:
+            for plugin, values in layer.items():
+                for flag, value in values.items():
+                    have = merged.setdefault(plugin, {}).setdefault(flag, value)
+                    owner = origin.setdefault((mgmt, plugin, flag), c)
+                    if have != value:
+                        problems.append(c.problem(
+                            (*path, plugin, flag) if path[-1] == "features" else path,
+                            "flag-conflict", f"{plugin}.{flag} is \"{value}\" here but "
+                            f"\"{have}\" for cluster '{owner.spec.name}' on '{mgmt}'",
+                            "operators of one management cluster share one tanzu config"))
+    return {m: merge([f]) for m, f in sorted(flags.items())}, problems
+
+
+def _cloud_subnets(c: Cluster) -> tuple[str | None, list[tuple[Path_, str]]]:
+    """The shared cloud network a cluster's node subnets are carved from (an existing AWS VPC or
+    a named Azure VNet), and those subnets' CIDRs with where they were written."""
+    if c.spec.aws is not None and c.spec.aws.vpc.existing_id:
+        aws = c.spec.aws
+        return f"AWS VPC {aws.vpc.existing_id}", [
+            (("aws", "subnets", i, side, "cidr"), cidr) for i in range(len(aws.subnets))
+            for side in ("private", "public") if (cidr := aws.subnet_cidr(i, side))]
+    if c.spec.azure is not None and c.spec.azure.vnet.name:
+        azure = c.spec.azure
+        group = azure.vnet.resource_group or azure.resource_group or ""
+        return f"Azure VNet {group}/{azure.vnet.name}", [
+            (("azure", key, "cidr"), subnet.cidr) for key, subnet in
+            (("controlPlaneSubnet", azure.control_plane_subnet),
+             ("workerSubnet", azure.worker_subnet)) if subnet.cidr]
+    return None, []
+
+
+def shared_cloud_networks(clusters: list[Cluster]) -> Iterator[Problem]:
+    """Clusters carving node subnets from one existing VPC / VNet must not overlap each other."""
+    seen: dict[str, list[tuple[Cluster, Path_, ipaddress.IPv4Network | ipaddress.IPv6Network]]] = {}
+    for c in sorted(clusters, key=lambda c: c.key):
+        network, subnets = _cloud_subnets(c)
+        if network is None:
+            continue
+        earlier = seen.setdefault(network, [])
+        for path, cidr in subnets:
+            mine = ipaddress.ip_network(cidr)
+            for other, other_path, theirs in earlier:
+                if other is not c and mine.overlaps(theirs):
+                    yield c.problem(path, "subnet-overlap",
+                                    f"subnet {mine} overlaps {theirs} of cluster "
+                                    f"'{other.spec.name}' ({other.inventory.locate(other_path)}) "
+                                    f"in {network}")
+        earlier.extend((c, path, ipaddress.ip_network(cidr)) for path, cidr in subnets)
+
+
+FLEET_RULES = (unique_clusters, unique_endpoints, shared_cloud_networks)
+OVERLAYS_DIR = "overlays"
+
+
+def check_fleet(inventory: Inventory, *, relaxed: frozenset[str] = frozenset()) -> Fleet:
+    """Validate every cluster and the fleet as a whole; raise FleetError with all problems.
+
+    ``relaxed``: problem codes reported as warnings instead (for commands that report them)."""
+    clusters = build_specs(inventory)
+    problems = [p for c in clusters for rule in CLUSTER_RULES for p in rule(c)]
+    problems += [p for rule in FLEET_RULES for p in rule(clusters)]
+    problems += overlays_exist(clusters, inventory.root)
+    flags, found = management_flags(clusters)
+    problems += found
+    pools, found = resolve_pools(clusters)
+    problems += found
+    problems += check_pools(clusters, pools)
+    # `ipam plan` and `diff` report these themselves, as exit-4 policy findings and risks.
+    problems = [replace(p, severity="warning") if p.code in relaxed else p for p in problems]
+    raise_if_errors(problems)
+    warnings = tuple(p for p in problems if p.severity == "warning")
+    return Fleet(tuple(sorted(clusters, key=lambda c: c.key)), tuple(pools), warnings, flags)

@@ -1,0 +1,124 @@
+"""The validated fleet: every cluster's spec beside its inventory, and the node pools in use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from generator.load.inventory import ClusterInventory, Inventory
+from generator.net.addresses import PoolAddresses
+from generator.load.model import ClusterSpec, IPPool
+from generator.load.settings import GitOps
+from generator.problems import Location, Problem, raise_if_errors
+from generator.load.validation import to_spec
+from generator.yaml.io import Path_
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A cluster as the later stages see it: what it is and where it was written."""
+
+    spec: ClusterSpec
+    inventory: ClusterInventory
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.spec.management_cluster, self.spec.namespace, self.spec.name)
+
+    @property
+    def folder(self) -> str:
+        """Its output folder below ``rendered/``."""
+        return "/".join(self.key)
+
+    def problem(self, path: Path_, code: str, message: str, hint: str = "", *,
+                key: bool = False, severity: str = "error") -> Problem:
+        return Problem(self.inventory.locate(path, key=key), code, message, hint,
+                       "warning" if severity == "warning" else "error")
+
+
+@dataclass
+class PoolUse:
+    """One node pool on one management cluster and the clusters that draw from it."""
+
+    name: str
+    management_cluster: str
+    spec: IPPool
+    source: str  # the file that declares it
+    users: list[Cluster] = field(default_factory=list)
+    path: Path_ = ()  # where the first user's inventory declares the pool
+    addresses: PoolAddresses | None = None  # set by the IPAM checks once the pool parses
+
+    @property
+    def declared_at(self) -> Location:
+        return self.users[0].inventory.locate(self.path, key=True)
+
+    def locate(self, *keys: str | int, key: bool = False) -> Location:
+        """A location inside the pool's declaration (``locate("gateway")``)."""
+        return self.users[0].inventory.locate((*self.path, *keys), key=key)
+
+    def problem(self, keys: tuple[str | int, ...], code: str, message: str, hint: str = "", *,
+                severity: str = "error") -> Problem:
+        return Problem(self.locate(*keys, key=not keys), code, message, hint,
+                       "warning" if severity == "warning" else "error")
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+    @property
+    def namespace(self) -> str | None:
+        """The namespace of a namespaced pool (its users'), None for a global pool."""
+        if self.kind == "GlobalInClusterIPPool":
+            return None
+        return self.users[0].spec.namespace
+
+    @property
+    def owner(self) -> Cluster | None:
+        """The cluster whose folder holds the pool: its only user, when it has exactly one."""
+        if self.kind == "InClusterIPPool" and len(self.users) == 1:
+            return self.users[0]
+        return None
+
+
+@dataclass(frozen=True)
+class Management:
+    """A management cluster as the fleet sees it: its workload clusters and the flags they need."""
+
+    name: str
+    clusters: tuple[Cluster, ...]
+    flags: dict[str, dict[str, str]]
+
+
+@dataclass(frozen=True)
+class GitOpsTarget:
+    """What a management cluster's GitOps bootstrap objects are rendered from."""
+
+    management_cluster: str
+    settings: GitOps
+
+
+@dataclass(frozen=True)
+class Fleet:
+    clusters: tuple[Cluster, ...]
+    pools: tuple[PoolUse, ...]
+    warnings: tuple[Problem, ...] = ()
+    flags: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)  # per management cluster
+    gitops: GitOps | None = None  # from fleetgen.yaml
+
+    @property
+    def management_clusters(self) -> list[Management]:
+        names = sorted({c.spec.management_cluster for c in self.clusters})
+        return [Management(name, tuple(c for c in self.clusters
+                                       if c.spec.management_cluster == name),
+                           self.flags.get(name, {})) for name in names]
+
+
+def build_specs(inventory: Inventory) -> list[Cluster]:
+    """Validate every cluster against the model; raise FleetError with every problem found."""
+    clusters, problems = [], []
+    for inv in inventory.clusters:
+        spec, found = to_spec(inv)
+        problems.extend(found)
+        if spec is not None:
+            clusters.append(Cluster(spec, inv))
+    raise_if_errors(problems)
+    return clusters

@@ -1,0 +1,243 @@
+"""``fleetgen ipam plan``: per node pool its size, users, need, headroom and the addresses the
+provider will hand out next; with a live export, the real allocations and what a merge would break.
+
+A live export is the output of
+``kubectl get ipaddresses,ipaddressclaims,inclusterippools,globalinclusterippools -A -o yaml``
+(a ``kind: List``) taken on one management cluster.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml.error import YAMLError
+
+from generator.check.fleet import Fleet, PoolUse
+from generator.net.addresses import AddressSet, PoolAddresses, parse_entry
+from generator.check.pools import capacity, demand, surge
+from generator.load.model import POOL_KINDS
+from generator.problems import FleetError, Location, Problem
+from generator.yaml.io import load_fast
+
+
+
+@dataclass(frozen=True)
+class LiveAddress:
+    name: str
+    namespace: str
+    address: str
+    pool_kind: str
+    pool_name: str
+    claim: str
+
+
+@dataclass
+class Live:
+    """What one management cluster has allocated, from a ``kubectl get … -o yaml`` export."""
+
+    file: str
+    addresses: list[LiveAddress] = field(default_factory=list)
+    claims: set[tuple[str, str]] = field(default_factory=set)  # (namespace, name)
+    pools: set[tuple[str, str, str]] = field(default_factory=set)  # (kind, namespace, name)
+
+
+@dataclass
+class LiveUse:
+    allocated: AddressSet
+    removed_in_use: AddressSet
+    orphans: list[str]
+
+
+@dataclass
+class PoolPlan:
+    pool: PoolUse
+    addresses: PoolAddresses
+    needed: int
+    next_addresses: AddressSet
+    live: LiveUse | None = None
+
+    @property
+    def allocatable(self) -> int:
+        return self.addresses.allocatable.size
+
+    @property
+    def headroom(self) -> int:
+        return self.allocatable - self.needed
+
+    @property
+    def blocked(self) -> bool:
+        return self.headroom < 0 or bool(self.live and self.live.removed_in_use)
+
+
+@dataclass
+class Plan:
+    pools: list[PoolPlan]
+    management_cluster: str | None = None  # the one the live export came from
+    unknown_pools: list[str] = field(default_factory=list)  # live pools with allocations, gone
+
+    @property
+    def blocked(self) -> bool:
+        return any(p.blocked for p in self.pools) or bool(self.unknown_pools)
+
+
+def read_live(path: Path) -> Live:
+    rel = str(path)
+    try:
+        doc = load_fast(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FleetError([Problem(Location(rel), "live-export", f"cannot read: {exc}")]) from None
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise FleetError([Problem(Location(rel, mark.line + 1 if mark else 1,
+                                           mark.column + 1 if mark else 1), "live-export",
+                                  f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+    items = doc.get("items") if isinstance(doc, dict) else None
+    if not isinstance(items, list):
+        raise FleetError([Problem(Location(rel, 1, 1), "live-export",
+                                  "expected a 'kind: List' with 'items'",
+                                  "export with kubectl get ipaddresses,ipaddressclaims,"
+                                  "inclusterippools,globalinclusterippools -A -o yaml")])
+    live = Live(rel)
+    for item in items:
+        _add_item(live, item if isinstance(item, dict) else {})
+    return live
+
+
+def _add_item(live: Live, item: dict[str, Any]) -> None:
+    kind, meta, spec = item.get("kind"), item.get("metadata") or {}, item.get("spec") or {}
+    namespace, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
+    if kind == "IPAddress":
+        pool_ref, claim_ref = spec.get("poolRef") or {}, spec.get("claimRef") or {}
+        live.addresses.append(LiveAddress(name, namespace, str(spec.get("address", "")),
+                                          str(pool_ref.get("kind", "")),
+                                          str(pool_ref.get("name", "")),
+                                          str(claim_ref.get("name", ""))))
+    elif kind == "IPAddressClaim":
+        live.claims.add((namespace, name))
+    elif kind in POOL_KINDS:
+        live.pools.add((str(kind), namespace, name))
+
+
+def _live_key(kind: str, namespace: str, name: str) -> tuple[str, str, str]:
+    return (kind, "" if kind == "GlobalInClusterIPPool" else namespace, name)
+
+
+def _fleet_key(pool: PoolUse) -> tuple[str, str, str]:
+    return _live_key(pool.kind, pool.namespace or "", pool.name)
+
+
+def source_cluster(fleet: Fleet, live: Live) -> str:
+    """The management cluster the export came from: the one whose pools it names most."""
+    names = {_live_key(*p) for p in live.pools} | {
+        _live_key(a.pool_kind, a.namespace, a.pool_name) for a in live.addresses}
+    votes = Counter(p.management_cluster for p in fleet.pools if _fleet_key(p) in names)
+    ranked = votes.most_common()
+    if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
+        raise FleetError([Problem(Location(live.file), "live-export",
+                                  "cannot tell which management cluster this export is from",
+                                  "its pools match none, or several equally, of the inventory's")])
+    return ranked[0][0]
+
+
+def _live_use(pool: PoolUse, addresses: PoolAddresses, live: Live) -> LiveUse:
+    mine = [a for a in live.addresses
+            if _live_key(a.pool_kind, a.namespace, a.pool_name) == _fleet_key(pool)]
+    allocated = AddressSet.of(parse_entry(a.address) for a in mine if _parses(a.address))
+    orphans = sorted(f"{a.namespace}/{a.name} ({a.address}): claim {a.claim or '?'} not found"
+                     for a in mine if (a.namespace, a.claim) not in live.claims)
+    return LiveUse(allocated, allocated.difference(addresses.addresses), orphans)
+
+
+def _parses(text: str) -> bool:
+    try:
+        parse_entry(text)
+    except ValueError:
+        return False
+    return True
+
+
+def make_plan(fleet: Fleet, live: Live | None = None) -> Plan:
+    mgmt = source_cluster(fleet, live) if live is not None else None
+    plans = []
+    for pool in fleet.pools:
+        addresses = pool.addresses
+        assert addresses is not None, "check_fleet parses every pool"
+        needed = capacity(pool, addresses).needed
+        use = _live_use(pool, addresses, live) if live and pool.management_cluster == mgmt else None
+        free = addresses.allocatable.difference(use.allocated) if use else addresses.allocatable
+        wanted = max(needed - (use.allocated.size if use else 0), 0)
+        plans.append(PoolPlan(pool, addresses, needed, free.take(wanted), use))
+    unknown: list[str] = []
+    if live is not None:
+        known = {_fleet_key(p) for p in fleet.pools if p.management_cluster == mgmt}
+        in_use = Counter(_live_key(a.pool_kind, a.namespace, a.pool_name) for a in live.addresses)
+        unknown = sorted(f"{kind} {ns + '/' if ns else ''}{name} ({count} addresses allocated)"
+                         for (kind, ns, name), count in in_use.items()
+                         if (kind, ns, name) not in known and kind in POOL_KINDS)
+    return Plan(plans, mgmt, unknown)
+
+
+# --- output ----------------------------------------------------------------------------------
+
+def _ranges(s: AddressSet) -> list[str]:
+    return [str(r) for r in s.ranges]
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100 * part // whole}%" if whole else "-"
+
+
+def as_json(plan: Plan) -> dict[str, Any]:
+    pools = []
+    for p in plan.pools:
+        entry: dict[str, Any] = {
+            "managementCluster": p.pool.management_cluster, "kind": p.pool.kind,
+            "namespace": p.pool.namespace, "name": p.pool.name,
+            "declaredAt": str(p.pool.declared_at), "addresses": _ranges(p.addresses.addresses),
+            "size": p.addresses.addresses.size, "allocatable": p.allocatable,
+            "needed": p.needed, "headroom": p.headroom,
+            "users": [{"cluster": u.folder, "controlPlane": u.spec.control_plane_replicas,
+                       "workers": u.spec.worker_replicas, "surge": surge(u), "needs": demand(u)}
+                      for u in p.pool.users],
+            "next": _ranges(p.next_addresses), "blocked": p.blocked,
+        }
+        if p.live is not None:
+            entry["live"] = {"allocated": _ranges(p.live.allocated),
+                             "allocatedCount": p.live.allocated.size,
+                             "removedInUse": _ranges(p.live.removed_in_use),
+                             "orphans": p.live.orphans}
+        pools.append(entry)
+    return {"pools": pools, "liveManagementCluster": plan.management_cluster,
+            "unknownPoolsInUse": plan.unknown_pools, "blocked": plan.blocked}
+
+
+def as_text(plan: Plan) -> str:
+    out: list[str] = []
+    for p in plan.pools:
+        pool = p.pool
+        where = f"{pool.namespace}/" if pool.namespace else ""
+        out.append(f"{pool.management_cluster}  {pool.kind} {where}{pool.name}  "
+                   f"({pool.declared_at})")
+        out.append(f"  addresses  {p.addresses.addresses}  ({p.addresses.addresses.size} "
+                   f"addresses, {p.allocatable} allocatable)")
+        users = ", ".join(f"{u.spec.name} {demand(u)} ({u.spec.control_plane_replicas} cp + "
+                          f"{u.spec.worker_replicas} workers + {surge(u)} surge)"
+                          for u in pool.users)
+        out.append(f"  users      {users}")
+        status = "SHORT" if p.headroom < 0 else "ok"
+        out.append(f"  needed     {p.needed}, headroom {p.headroom} "
+                   f"({_pct(p.headroom, p.allocatable)} of allocatable) {status}")
+        if p.live is not None:
+            out.append(f"  allocated  {p.live.allocated.size}: {p.live.allocated or '-'}")
+            if p.live.removed_in_use:
+                out.append(f"  IN USE BUT REMOVED  {p.live.removed_in_use}")
+            out += [f"  orphan     {o}" for o in p.live.orphans]
+        out.append(f"  next       {p.next_addresses or '-'}")
+    out += [f"in use on {plan.management_cluster} but not in the inventory: {u}"
+            for u in plan.unknown_pools]
+    if plan.blocked:
+        out.append("blocked: a pool is short, or an address in use would leave its pool")
+    return "\n".join(out)

@@ -1,0 +1,443 @@
+"""Stage 2: the strict inventory model (pydantic v2) and the effective values derived from it.
+
+Every key is camelCase in YAML. Models are strict (no ``"3"`` for 3, no 1.1 for ``"1.10"``) and
+forbid unknown keys. Cross-field rules that need a location live in ``fleetchecks``; this module
+only knows the shape of one cluster and its defaults.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from functools import cached_property
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic.alias_generators import to_camel
+
+from generator.net.ip import IPNetwork, family_of, is_dns_label, is_fqdn, parse_cidr, parse_ip
+
+Infrastructure = Literal["vsphere", "aws", "azure"]
+IPFamily = Literal["ipv4", "ipv6", "ipv4,ipv6", "ipv6,ipv4"]
+PoolKind = Literal["InClusterIPPool", "GlobalInClusterIPPool"]
+POOL_KINDS: tuple[str, ...] = get_args(PoolKind)
+
+# Defaults straight from the TKG 2.4 flat-config reference (domain.md §4).
+DEFAULT_PODS = {"ipv4": "100.96.0.0/11", "ipv6": "fd00:100:96::/48"}
+DEFAULT_SERVICES = {"ipv4": "100.64.0.0/13", "ipv6": "fd00:100:64::/108"}
+DEFAULT_CLASS = {
+    "vsphere": "tkg-vsphere-default-v1.1.1",
+    "aws": "tkg-aws-default-v1.1.1",
+    "azure": "tkg-azure-default-v1.1.1",
+}
+PLAN_MACHINE_COUNT = {"dev": 1, "prod": 3}
+AWS_DEFAULT_PRIVATE = ("10.0.0.0/24", "10.0.2.0/24", "10.0.4.0/24")
+AWS_DEFAULT_PUBLIC = ("10.0.1.0/24", "10.0.3.0/24", "10.0.5.0/24")
+
+
+def _dns_label(value: str) -> str:
+    if not is_dns_label(value):
+        raise ValueError(f"'{value}' is not a valid name: use lower-case letters, digits and '-', "
+                         "starting and ending with a letter or digit, at most 63 characters")
+    return value
+
+
+def _ip(value: str) -> str:
+    if parse_ip(value) is None:
+        raise ValueError(f"'{value}' is not an IP address")
+    return value
+
+
+def _cidr(value: str) -> str:
+    parse_cidr(value)
+    return value
+
+
+def _endpoint(value: str) -> str:
+    if parse_ip(value) is None and not is_fqdn(value):
+        raise ValueError(f"'{value}' is neither an IP address nor a DNS name")
+    return value
+
+
+def _odd_replicas(value: int) -> int:
+    if value < 1 or value % 2 == 0:
+        raise ValueError(f"control-plane replicas must be odd and at least 1 (etcd quorum), not {value}")
+    return value
+
+
+def _flag_value(value: str) -> str:
+    if value not in ("true", "false"):
+        raise ValueError(f"a feature flag is the string \"true\" or \"false\", not '{value}'")
+    return value
+
+
+def _plugin(value: str) -> str:
+    if value not in FEATURE_PLUGINS:
+        raise ValueError(f"'{value}' is not a tanzu feature plugin; use one of: "
+                         f"{', '.join(FEATURE_PLUGINS)}")
+    return value
+
+
+FEATURE_PLUGINS = ("cluster", "management-cluster", "global", "package")
+Name = Annotated[str, AfterValidator(_dns_label)]
+FeaturePlugin = Annotated[str, AfterValidator(_plugin)]
+IP = Annotated[str, AfterValidator(_ip)]
+CIDR = Annotated[str, AfterValidator(_cidr)]
+Endpoint = Annotated[str, AfterValidator(_endpoint)]
+FlagValue = Annotated[str, AfterValidator(_flag_value)]
+
+
+def _flag_name(value: str) -> str:
+    if not _FLAG_NAME.fullmatch(value):
+        raise ValueError(f"'{value}' is not a feature flag name (lower-case letters, digits, "
+                         "'.' and '-')")
+    return value
+
+
+_FLAG_NAME = re.compile(r"[a-z0-9][a-z0-9.-]*")
+FlagName = Annotated[str, AfterValidator(_flag_name)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, alias_generator=to_camel,
+                              populate_by_name=True)
+
+
+# --- pools -----------------------------------------------------------------------------------
+
+class IPPool(Model):
+    """A node IP pool (ipam.cluster.x-k8s.io/v1alpha2). Entries: an IP, ``a-b`` or a CIDR."""
+
+    kind: PoolKind = "InClusterIPPool"
+    addresses: list[str]
+    prefix: int
+    gateway: str | None = None
+    excluded_addresses: list[str] | None = None
+    allocate_reserved_ip_addresses: bool = Field(default=False, alias="allocateReservedIPAddresses")
+    node_network: str | None = Field(default=None, description=(
+        "the node network (L2 segment) the pool is on; pools on one node network are checked "
+        "for overlap even across management clusters, and against its DHCP ranges"))
+
+
+class NodeNetworkSpec(Model):
+    """A node network (VLAN / port group) shared by clusters: its subnet and its DHCP scopes."""
+
+    cidr: CIDR | None = None
+    dhcp_ranges: list[str] = Field(default_factory=list)
+
+
+def _mac(value: str) -> str:
+    if not _MAC.match(value):
+        raise ValueError(f"'{value}' is not a MAC address (six hex pairs separated by ':')")
+    return value.lower()
+
+
+MAC = Annotated[str, AfterValidator(_mac)]
+_MAC = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")
+
+
+class DHCPReservation(Model):
+    """A fixed lease the DHCP server keeps for one node, so its address survives downtime."""
+
+    node: Name
+    mac: MAC
+    ip: IP
+
+
+# --- machines --------------------------------------------------------------------------------
+
+class Machine(Model):
+    """Machine size. vSphere: numCPUs/memoryMiB/diskGiB; AWS: instanceType/rootVolumeGiB;
+    Azure: vmSize/osDiskGiB."""
+
+    num_cpus: int | None = Field(default=None, alias="numCPUs", ge=1)
+    memory_mib: int | None = Field(default=None, alias="memoryMiB", ge=1)
+    disk_gib: int | None = Field(default=None, alias="diskGiB", ge=1)
+    instance_type: str | None = None
+    root_volume_gib: int | None = Field(default=None, alias="rootVolumeGiB", ge=1)
+    vm_size: str | None = None
+    os_disk_gib: int | None = Field(default=None, alias="osDiskGiB", ge=1)
+
+
+MACHINE_FIELDS: dict[str, tuple[str, ...]] = {
+    "vsphere": ("numCPUs", "memoryMiB", "diskGiB"),
+    "aws": ("instanceType", "rootVolumeGiB"),
+    "azure": ("vmSize", "osDiskGiB"),
+}
+
+
+class Kubernetes(Model):
+    version: str = Field(pattern=r"^v\d+\.\d+\.\d+(\+[0-9A-Za-z.\-]+)?$")
+    class_: str | None = Field(default=None, alias="class")
+
+
+class OS(Model):
+    name: Literal["ubuntu", "photon", "amazon", "rhel", "windows"] = "ubuntu"
+    version: str = "22.04"
+    arch: Literal["amd64", "arm64"] = "amd64"
+
+
+class ControlPlane(Model):
+    replicas: Annotated[int, AfterValidator(_odd_replicas)] | None = None
+    endpoint: Endpoint | None = None
+    endpoint_provider: Literal["kube-vip", "nsx-alb"] = "kube-vip"
+    vip: IP | None = Field(default=None, description=(
+        "the VIP NSX ALB assigned to an FQDN endpoint; rendered as a DNS A record"))
+    machine: Machine | None = None
+
+
+class MachineDeployment(Model):
+    name: Name
+    replicas: int = Field(ge=0)
+    class_: str = Field(default="tkg-worker", alias="class")
+    failure_domain: str | None = None
+    machine: Machine | None = None
+    max_surge: int | None = Field(default=None, ge=0)
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+# --- network ---------------------------------------------------------------------------------
+
+class PerRole(Model):
+    control_plane: list[str] = Field(default_factory=list)
+    worker: list[str] = Field(default_factory=list)
+
+
+def _pool_member(value: object) -> str:
+    return "inline" if isinstance(value, dict | IPPool) else "name"
+
+
+PoolRef = Annotated[Annotated[str, Tag("name")] | Annotated[IPPool, Tag("inline")],
+                    Discriminator(_pool_member)]
+
+
+class NodeNetwork(Model):
+    """``ipPool`` names a declared pool, or declares one inline (named ``<cluster>-pool``)."""
+
+    ip_pool: PoolRef | None = None
+    node_network: str | None = Field(default=None, description="the nodeNetworks entry nodes are on")
+    dhcp_reservations: list[DHCPReservation] = Field(default_factory=list)
+
+
+class Network(Model):
+    ip_family: IPFamily = "ipv4"
+    pods: list[CIDR] | None = None
+    services: list[CIDR] | None = None
+    nodes: NodeNetwork = Field(default_factory=NodeNetwork)
+    nameservers: PerRole = Field(default_factory=PerRole)
+    search_domains: PerRole = Field(default_factory=PerRole)
+
+    @property
+    def families(self) -> list[str]:
+        return self.ip_family.split(",")
+
+    @property
+    def pod_cidrs(self) -> list[str]:
+        return self.pods if self.pods is not None else [DEFAULT_PODS[f] for f in self.families]
+
+    @property
+    def service_cidrs(self) -> list[str]:
+        if self.services is not None:
+            return self.services
+        return [DEFAULT_SERVICES[f] for f in self.families]
+
+    @property
+    def dual_stack(self) -> bool:
+        return len(self.families) == 2
+
+
+# --- infrastructure --------------------------------------------------------------------------
+
+class VSphere(Model):
+    server: str
+    datacenter: str
+    datastore: str
+    folder: str
+    resource_pool: str
+    network: str = "VM Network"
+    template: str = ""
+    storage_policy_id: str = Field(default="", alias="storagePolicyID")
+    tls_thumbprint: str = ""
+    clone_mode: Literal["fullClone", "linkedClone"] = "fullClone"
+
+
+class AWSRef(Model):
+    cidr: CIDR | None = None
+    id: str | None = None
+
+
+class AWSSubnet(Model):
+    az: str
+    private: AWSRef = Field(default_factory=AWSRef)
+    public: AWSRef = Field(default_factory=AWSRef)
+
+
+class AWSVPC(Model):
+    cidr: CIDR | None = None
+    existing_id: str | None = Field(default=None, alias="existingID")
+
+
+class IdentityRef(Model):
+    kind: str
+    name: str
+
+
+class AWS(Model):
+    region: str
+    ssh_key_name: str
+    identity_ref: IdentityRef = Field(
+        default_factory=lambda: IdentityRef(kind="AWSClusterControllerIdentity", name="default"))
+    vpc: AWSVPC = Field(default_factory=AWSVPC)
+    subnets: list[AWSSubnet] = Field(min_length=1, max_length=3)
+    bastion: bool = True
+
+    def subnet_cidr(self, index: int, side: str) -> str | None:
+        """The subnet's CIDR, the TKG default for its index when neither CIDR nor id is set."""
+        ref: AWSRef = getattr(self.subnets[index], side)
+        if ref.cidr or ref.id:
+            return ref.cidr
+        return (AWS_DEFAULT_PRIVATE if side == "private" else AWS_DEFAULT_PUBLIC)[index]
+
+    @property
+    def vpc_cidr(self) -> str | None:
+        if self.vpc.existing_id and not self.vpc.cidr:
+            return None
+        return self.vpc.cidr or "10.0.0.0/16"
+
+
+class AzureSubnet(Model):
+    """A new subnet (``cidr``, optionally named) or an existing one (``name`` only)."""
+
+    name: str | None = None
+    cidr: CIDR | None = None
+    security_group: str | None = None
+
+    @property
+    def existing(self) -> bool:
+        return self.cidr is None and self.name is not None
+
+
+class AzureVNet(Model):
+    name: str | None = None
+    cidr_blocks: list[CIDR] = Field(default_factory=lambda: ["10.0.0.0/16"], min_length=1)
+    resource_group: str | None = None
+
+
+class AzureIdentityRef(Model):
+    name: str
+    namespace: str = "default"
+
+
+class Azure(Model):
+    location: str
+    subscription_id: str = Field(alias="subscriptionID")
+    resource_group: str | None = None
+    ssh_public_key: str = Field(description="the SSH public key, base64-encoded (AZURE_SSH_PUBLIC_KEY_B64)")
+    identity_ref: AzureIdentityRef | None = None
+    environment: str = "AzurePublicCloud"
+    vnet: AzureVNet = Field(default_factory=AzureVNet)
+    control_plane_subnet: AzureSubnet = Field(default_factory=lambda: AzureSubnet(cidr="10.0.0.0/24"))
+    worker_subnet: AzureSubnet = Field(default_factory=lambda: AzureSubnet(cidr="10.0.1.0/24"))
+
+
+# --- the cluster -----------------------------------------------------------------------------
+
+class ManagementClusterSpec(Model):
+    """What the fleet needs to know of a management cluster itself."""
+
+    ip_family: IPFamily = "ipv4"
+    features: dict[FeaturePlugin, dict[FlagName, FlagValue]] = Field(default_factory=dict)
+
+
+class ClusterSpec(Model):
+    """One workload cluster, merged from its file and every ``_defaults.yaml`` above it."""
+
+    name: Name
+    management_cluster: Name
+    namespace: Name = "default"
+    infrastructure: Infrastructure
+    plan: Literal["dev", "prod"] = "dev"
+    kubernetes: Kubernetes
+    os: OS = Field(default_factory=OS)
+    control_plane: ControlPlane = Field(default_factory=ControlPlane)
+    workers: list[MachineDeployment] | None = None
+    network: Network = Field(default_factory=Network)
+    cni: Literal["antrea", "calico", "none"] = "antrea"
+    vsphere: VSphere | None = None
+    aws: AWS | None = None
+    azure: Azure | None = None
+    ip_pools: dict[Name, IPPool] = Field(default_factory=dict)
+    node_networks: dict[str, NodeNetworkSpec] = Field(default_factory=dict)
+    management_clusters: dict[Name, ManagementClusterSpec] = Field(default_factory=dict)
+    features: dict[FeaturePlugin, dict[FlagName, FlagValue]] = Field(default_factory=dict)
+    overlays: list[str] = Field(default_factory=list)
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def cluster_class(self) -> str:
+        return self.kubernetes.class_ or DEFAULT_CLASS[self.infrastructure]
+
+    @property
+    def control_plane_replicas(self) -> int:
+        return self.control_plane.replicas or PLAN_MACHINE_COUNT[self.plan]
+
+    @cached_property
+    def machine_deployments(self) -> list[MachineDeployment]:
+        """The workers as given, or the plan's default: one ``md-0`` (one per AZ on AWS prod)."""
+        if self.workers is not None:
+            return self.workers
+        if self.aws is not None and self.plan == "prod":
+            return [MachineDeployment(name=f"md-{i}", replicas=1, failure_domain=subnet.az)
+                    for i, subnet in enumerate(self.aws.subnets)]
+        zone = self.aws.subnets[0].az if self.aws is not None else None
+        return [MachineDeployment(name="md-0", replicas=PLAN_MACHINE_COUNT[self.plan],
+                                  failure_domain=zone)]
+
+    @property
+    def worker_replicas(self) -> int:
+        return sum(md.replicas for md in self.machine_deployments)
+
+    @property
+    def pool_ref(self) -> str | None:
+        """The name of the node IP pool, or None for DHCP."""
+        pool = self.network.nodes.ip_pool
+        if isinstance(pool, IPPool):
+            return f"{self.name}-pool"
+        return pool
+
+    @property
+    def endpoint_is_ip(self) -> bool:
+        endpoint = self.control_plane.endpoint
+        return endpoint is not None and parse_ip(endpoint) is not None
+
+    @property
+    def windows_workers(self) -> bool:
+        return any(md.class_.endswith("windows") for md in self.machine_deployments)
+
+    def effective(self) -> dict[str, Any]:
+        """The cluster as JSON-like data with every plan and family default filled in."""
+        data: dict[str, Any] = self.model_dump(by_alias=True, mode="json", exclude_none=True)
+        data["kubernetes"]["class"] = self.cluster_class
+        data["controlPlane"]["replicas"] = self.control_plane_replicas
+        data["workers"] = [md.model_dump(by_alias=True, mode="json", exclude_none=True)
+                           for md in self.machine_deployments]
+        data["network"]["pods"] = self.network.pod_cidrs
+        data["network"]["services"] = self.network.service_cidrs
+        return data
+
+    def pools_in_scope(self) -> dict[str, IPPool]:
+        """Pools this cluster can see: the declared ones plus its inline pool."""
+        pools = dict(self.ip_pools)
+        inline = self.network.nodes.ip_pool
+        if isinstance(inline, IPPool):
+            pools[f"{self.name}-pool"] = inline
+        return pools
+
+
+def cidr_family(text: str) -> str:
+    return family_of(ipaddress.ip_network(text, strict=False))
+
+
+def networks(texts: list[str]) -> list[IPNetwork]:
+    return [ipaddress.ip_network(t, strict=False) for t in texts]

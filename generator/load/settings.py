@@ -1,0 +1,67 @@
+"""Fleet-wide settings: the optional ``fleetgen.yaml`` at the root of a fleet repository.
+
+Today it opts into GitOps bootstrap objects: per management cluster, a Flux ``Kustomization``
+and/or an Argo CD ``ApplicationSet`` that sync that management cluster's folder of rendered/.
+
+```yaml
+gitops:
+  repository: https://github.com/example/fleet.git   # what Argo CD clones
+  branch: main
+  path: ""              # the fleet's folder inside the repository ("" = its top)
+  flux: {namespace: flux-system, source: fleet, interval: 10m}
+  argocd: {namespace: argocd, project: default, destinations: {mgmt-site-a: in-cluster}}
+```
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from generator.load.model import Model
+from generator.load.validation import validate_file
+
+SETTINGS_FILE = "fleetgen.yaml"
+
+
+class Flux(Model):
+    """A Flux Kustomization per management cluster, reading a GitRepository named ``source``."""
+
+    namespace: str = "flux-system"
+    source: str = "fleet"
+    interval: str = "10m"
+    prune: bool = True
+
+
+class ArgoCD(Model):
+    """An Argo CD ApplicationSet per management cluster; ``destinations`` maps a management
+    cluster to its name in Argo CD (default: the same name)."""
+
+    namespace: str = "argocd"
+    project: str = "default"
+    prune: bool = True
+    destinations: dict[str, str] = Field(default_factory=dict)
+
+
+class GitOps(Model):
+    repository: str
+    branch: str = "main"
+    path: str = ""
+    flux: Flux | None = None
+    argocd: ArgoCD | None = None
+
+
+class FleetSettings(Model):
+    gitops: GitOps | None = None
+
+
+def load_settings(root: Path) -> FleetSettings:
+    """The fleet's settings (defaults when there is no fleetgen.yaml); raises FleetError."""
+    path = root / SETTINGS_FILE
+    if not path.is_file():
+        return FleetSettings()
+    settings = validate_file(FleetSettings, path, SETTINGS_FILE)
+    assert isinstance(settings, FleetSettings)
+    return settings
+

@@ -1,0 +1,208 @@
+"""Turn one merged inventory into a ``ClusterSpec``, or into located problems.
+
+pydantic reports errors by path; the inventory knows where each path was written, so every
+problem points at the file, line and column a person has to edit, with a hint where one is known.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from generator.load.inventory import ClusterInventory, Origin
+from generator.load.model import ClusterSpec
+from generator.problems import FleetError, Location, Problem, did_you_mean, path_text
+from generator.secrets import MASK, is_secret_key, is_secret_value
+from generator.yaml.io import Path_, load_positioned
+
+_TYPE_NAMES = {
+    "string_type": "text", "int_type": "a whole number", "int_from_float": "a whole number",
+    "bool_type": "true or false", "list_type": "a list", "dict_type": "a mapping",
+    "model_type": "a mapping", "model_attributes_type": "a mapping", "float_type": "a number",
+}
+
+
+def to_spec(inv: ClusterInventory) -> tuple[ClusterSpec | None, list[Problem]]:
+    data = {"name": inv.stem, **inv.data}
+    spec, problems = validate(ClusterSpec, inv, data)
+    return (spec if isinstance(spec, ClusterSpec) else None), problems
+
+
+def validate(model: type[BaseModel], inv: ClusterInventory, data: dict[str, Any]
+             ) -> tuple[BaseModel | None, list[Problem]]:
+    """``data`` as ``model``, or the located problems (positions from ``inv``)."""
+    try:
+        return model.model_validate(data), []
+    except ValidationError as exc:
+        problems = {_problem(inv, data, err, model) for err in exc.errors(include_url=False)}
+        return None, sorted(problems, key=Problem.sort_key)
+
+
+def validate_file(model: type[BaseModel], path: Path, rel: str) -> BaseModel:
+    """A whole YAML file (such as fleetgen.yaml) as ``model``; raises FleetError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FleetError([Problem(Location(rel, 1, 1), "unreadable", str(exc))]) from None
+    doc, positions = load_positioned(text, rel)
+    if not isinstance(doc, dict):
+        raise FleetError([Problem(Location(rel, 1, 1), "not-a-mapping",
+                                  f"{rel} must be a mapping of keys to values")])
+    origins = {p: Origin(positions.keys[p], loc) for p, loc in positions.values.items()}
+    result, problems = validate(model, ClusterInventory(rel, doc, origins), doc)
+    if result is None:
+        raise FleetError(problems)
+    return result
+
+
+def _problem(inv: ClusterInventory, data: dict[str, Any], err: ErrorDetails,
+             model: type[BaseModel] = ClusterSpec) -> Problem:
+    kind = err["type"]
+    loc = err["loc"]
+    # For an unknown key pydantic's loc ends in that key, which is present in the data.
+    path, tail = data_path(data, loc[:-1]) if kind == "extra_forbidden" else data_path(data, loc)
+    if kind == "extra_forbidden":
+        tail = loc[-1:]
+    where = _describe(path)
+    if kind == "extra_forbidden":
+        key = str(tail[0]) if tail else "?"
+        return Problem(inv.locate((*path, key), key=True), "unknown-key",
+                       f"unknown key '{key}'{where}",
+                       did_you_mean(key, allowed_keys(path, model)))
+    if kind == "missing":
+        key = str(tail[0]) if tail else "?"
+        return Problem(inv.locate(path, key=True), "missing-key",
+                       f"missing required key '{key}'{where}",
+                       f"add '{key}:' here or in a _defaults.yaml above this file")
+    value = _get(data, path)
+    # A mapping key that fails validation (pydantic's loc ends in '[key]') is pointed at as a key.
+    location = inv.locate(path, key=bool(loc) and loc[-1] == "[key]")
+    if kind in _TYPE_NAMES:
+        return Problem(location, "wrong-type",
+                       f"{_name(path)} must be {_TYPE_NAMES[kind]}, not {_show(value)}",
+                       _type_hint(kind, value))
+    if kind == "literal_error":
+        expected = err.get("ctx", {}).get("expected", "")
+        options = [o.strip().strip("'") for o in str(expected).replace(" or ", ",").split(",")]
+        hint = did_you_mean(str(value), options) or f"use one of: {', '.join(o for o in options if o)}"
+        return Problem(location, "invalid-value", f"{_name(path)}: {_show(value)} is not allowed",
+                       hint)
+    message = err["msg"].removeprefix("Value error, ")
+    if is_secret_value(value) or any(is_secret_key(str(part)) for part in path):
+        message = message.replace(str(value), MASK)
+    return Problem(location, "invalid-value", f"{_name(path)}: {message}")
+
+
+def data_path(data: Any, loc: tuple[int | str, ...]) -> tuple[Path_, Path_]:
+    """Split pydantic's loc into the part that exists in the data and the rest.
+
+    pydantic puts union member tags ('str', 'IPPool', ...) into locs; they are not keys in the
+    data, so they are skipped while walking.
+    """
+    path: list[str | int] = []
+    node = data
+    for index, part in enumerate(loc):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+            path.append(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+            path.append(part)
+        elif isinstance(node, dict) and index == len(loc) - 1:
+            return tuple(path), (part,)
+    return tuple(path), ()
+
+
+def _get(data: Any, path: Path_) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def _name(path: Path_) -> str:
+    return path_text(path) or "the cluster"
+
+
+def _describe(path: Path_) -> str:
+    return f" in {_name(path)}" if path else ""
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if is_secret_value(value):
+        return MASK
+    if isinstance(value, str):
+        return f"'{value}'"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "nothing" if value is None else repr(value)
+
+
+_YAML11_BOOLEANS = {"y": "true", "yes": "true", "on": "true", "n": "false", "no": "false",
+                    "off": "false"}
+
+
+def _type_hint(kind: str, value: Any) -> str:
+    if kind == "string_type" and isinstance(value, (int, float, bool)):
+        return "YAML read this as a number or boolean; put it in quotes to keep it as text"
+    if kind == "bool_type" and isinstance(value, str):
+        word = value.strip().lower()
+        if word in _YAML11_BOOLEANS:
+            return (f"YAML 1.2 reads {value} as text, not as a boolean (YAML 1.1 did); "
+                    f"write {_YAML11_BOOLEANS[word]}")
+        if word in ("true", "false"):
+            return "write it without quotes"
+        return "write true or false"
+    if kind == "int_type" and isinstance(value, str):
+        return "write it without quotes" if value.strip().lstrip("+-").isdigit() else ""
+    return ""
+
+
+@cache
+def _schema(model: type[BaseModel]) -> dict[str, Any]:
+    return model.model_json_schema(by_alias=True)
+
+
+def allowed_keys(path: Path_, model: type[BaseModel] = ClusterSpec) -> list[str]:
+    """The keys ``model`` accepts at ``path`` (for did-you-mean hints)."""
+    schema = _schema(model)
+    nodes = [schema]
+    for part in path:
+        nodes = [child for node in nodes for child in _children(schema, node, part)]
+    return sorted({key for node in nodes for key in _properties(schema, node)})
+
+
+def _properties(root: dict[str, Any], node: dict[str, Any]) -> list[str]:
+    node = _expand(root, node)
+    members = node.get("anyOf", []) + node.get("oneOf", [])
+    if members:
+        return [key for member in members for key in _properties(root, member)]
+    return list(node.get("properties", {}))
+
+
+def _expand(root: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" in node:
+        return _expand(root, root["$defs"][node["$ref"].split("/")[-1]])
+    return node
+
+
+def _children(root: dict[str, Any], node: dict[str, Any], part: str | int) -> list[dict[str, Any]]:
+    node = _expand(root, node)
+    members = node.get("anyOf", []) + node.get("oneOf", [])
+    if members:
+        return [c for member in members for c in _children(root, member, part)]
+    if isinstance(part, int):
+        return [node["items"]] if "items" in node else []
+    if part in node.get("properties", {}):
+        return [node["properties"][part]]
+    extra = node.get("additionalProperties")
+    return [extra] if isinstance(extra, dict) else []

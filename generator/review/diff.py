@@ -1,0 +1,208 @@
+"""Stage: compare two versions of ``rendered/`` semantically.
+
+Kubernetes objects are matched by apiVersion, kind, namespace and name; inside them, lists whose
+items all carry a unique ``name`` (topology variables, machine deployments) are compared by name,
+so reordering alone is no change; pool ``addresses`` are compared as address sets. Flat configs
+and feature files are compared key by key, other text files line by line.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any, Literal
+
+from deepdiff import DeepDiff
+from ruamel.yaml.error import YAMLError
+
+from generator.net.addresses import AddressSet
+from generator.load.model import POOL_KINDS
+from generator.secrets import masked, scrub
+from generator.yaml.io import load_fast_all
+
+Kind = Literal["added", "removed", "changed"]
+IGNORED_FIELDS = ("TKR_DATA",)  # written by a TKG webhook at admission, never by fleetgen
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    path: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class AddressDelta:
+    added: AddressSet
+    removed: AddressSet
+
+    @property
+    def net(self) -> int:
+        return self.added.size - self.removed.size
+
+
+@dataclass
+class Change:
+    kind: Kind
+    file: str                       # below rendered/
+    title: str                      # "Cluster prod/payments" or the file for non-objects
+    cluster: str | None             # the mgmt/ns/name folder it belongs to, if any
+    fields: list[FieldChange] = field(default_factory=list)
+    addresses: AddressDelta | None = None
+    old: Any = None
+    new: Any = None
+
+    @property
+    def object_kind(self) -> str | None:
+        return self.title.split(" ", 1)[0] if " " in self.title else None
+
+
+# --- parsing ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Item:
+    """One comparable unit of a rendered tree: an object, a config mapping or a text file."""
+
+    key: str
+    file: str
+    title: str
+    content: Any
+
+
+def _cluster_folder(path: str) -> str | None:
+    parts = PurePosixPath(path).parts
+    return "/".join(parts[:3]) if len(parts) == 4 and not parts[1].startswith("_") else None
+
+
+def items_of(files: dict[str, bytes]) -> dict[str, Item]:
+    out: dict[str, Item] = {}
+    for path, data in sorted(files.items()):
+        name = PurePosixPath(path).name
+        if name == "kustomization.yaml" or name.startswith("."):
+            continue  # indexes: derived from the objects, which are compared themselves
+        if not name.endswith(".yaml"):
+            out[path] = Item(path, path, path, data.decode("utf-8", "replace"))
+            continue
+        try:
+            docs = load_fast_all(data.decode("utf-8", "replace"))
+        except YAMLError:
+            out[path] = Item(path, path, path, data.decode("utf-8", "replace"))
+            continue
+        for doc in docs:
+            meta = doc.get("metadata") if isinstance(doc, dict) else None
+            if isinstance(meta, dict) and "name" in meta and "kind" in doc:
+                ns = f"{meta['namespace']}/" if meta.get("namespace") else ""
+                key = f"{doc.get('apiVersion')}|{doc['kind']}|{ns}{meta['name']}"
+                out[key] = Item(key, path, f"{doc['kind']} {ns}{meta['name']}", doc)
+            else:
+                out[path] = Item(path, path, path, doc)
+    return out
+
+
+# --- comparing -------------------------------------------------------------------------------
+
+def by_name(value: Any) -> Any:
+    """Lists of named maps become maps keyed ``[name]``, recursively, so order does not count."""
+    if isinstance(value, dict):
+        return {k: by_name(v) for k, v in value.items() if k not in IGNORED_FIELDS and not (
+            k == "name" and v in IGNORED_FIELDS)}
+    if isinstance(value, list):
+        names = [v.get("name") for v in value if isinstance(v, dict)]
+        if value and len(names) == len(value) and None not in names and \
+                len(set(map(str, names))) == len(names):
+            return {f"[{v['name']}]": by_name({k: x for k, x in v.items() if k != "name"})
+                    for v in value if v.get("name") not in IGNORED_FIELDS}
+        return [by_name(v) for v in value]
+    return value
+
+
+def _path_text(parts: list[Any]) -> str:
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif isinstance(part, str) and part.startswith("["):
+            text += part
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def field_changes(old: Any, new: Any) -> list[FieldChange]:
+    tree = DeepDiff(by_name(old), by_name(new), view="tree", verbose_level=2)
+    out = []
+    for report in tree.values():
+        for level in report:
+            parts = level.path(output_format="list")
+            old_value = None if _missing(level.t1) else level.t1
+            new_value = None if _missing(level.t2) else level.t2
+            key = str(parts[-1]) if parts else ""
+            out.append(FieldChange(_path_text(parts), masked(old_value, key),
+                                   masked(new_value, key)))
+    return sorted(out, key=lambda f: f.path)
+
+
+def _missing(value: Any) -> bool:
+    return type(value).__name__ == "NotPresent"
+
+
+def _pool_addresses(doc: Any) -> AddressSet:
+    try:
+        return AddressSet.parse((doc.get("spec") or {}).get("addresses") or [])
+    except ValueError:
+        return AddressSet()
+
+
+def _without_addresses(doc: Any) -> Any:
+    spec = {k: v for k, v in (doc.get("spec") or {}).items() if k != "addresses"}
+    return {**doc, "spec": spec}
+
+
+def _is_pool(item: Item) -> bool:
+    return isinstance(item.content, dict) and item.content.get("kind") in POOL_KINDS
+
+
+def compare(old_files: dict[str, bytes], new_files: dict[str, bytes]) -> list[Change]:
+    """Every change from ``old_files`` to ``new_files`` (paths below rendered/)."""
+    # Bytes first: a file that did not change holds no change, so it is never parsed.
+    same = {path for path, data in old_files.items() if new_files.get(path) == data}
+    old = items_of({p: d for p, d in old_files.items() if p not in same})
+    new = items_of({p: d for p, d in new_files.items() if p not in same})
+    changes: list[Change] = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        ref = b or a
+        assert ref is not None
+        cluster = _cluster_folder(ref.file)
+        if a is None or b is None:
+            kind: Kind = "added" if a is None else "removed"
+            change = Change(kind, ref.file, ref.title, cluster, old=masked(a.content) if a else None,
+                            new=masked(b.content) if b else None)
+            if _is_pool(ref):
+                addresses = _pool_addresses(ref.content)
+                change.addresses = AddressDelta(addresses if b else AddressSet(),
+                                                AddressSet() if b else addresses)
+            changes.append(change)
+            continue
+        if isinstance(a.content, str) or isinstance(b.content, str):
+            if a.content != b.content:
+                lines = list(difflib.unified_diff(str(a.content).splitlines(),
+                                                  str(b.content).splitlines(), lineterm="", n=0))
+                changes.append(Change("changed", b.file, b.title, cluster, [
+                    FieldChange("lines", None, scrub("\n".join(lines[2:])))]))
+            continue
+        if _is_pool(a) and _is_pool(b):
+            before, after = _pool_addresses(a.content), _pool_addresses(b.content)
+            fields = field_changes(_without_addresses(a.content), _without_addresses(b.content))
+            delta = AddressDelta(after.difference(before), before.difference(after))
+            if fields or delta.added or delta.removed:
+                changes.append(Change("changed", b.file, b.title, cluster, fields,
+                                      delta if (delta.added or delta.removed) else None,
+                                      masked(a.content), masked(b.content)))
+            continue
+        fields = field_changes(a.content, b.content)
+        if fields:
+            changes.append(Change("changed", b.file, b.title, cluster, fields,
+                                  old=masked(a.content), new=masked(b.content)))
+    return changes
