@@ -10,9 +10,9 @@ import difflib
 import json
 import re
 from dataclasses import asdict, dataclass
-from typing import Iterable, Literal
+from typing import Any, Iterable, Literal
 
-from generator.secrets import scrub
+from generator.secrets import MASK, is_secret_value, scrub
 
 Severity = Literal["error", "warning"]
 
@@ -92,12 +92,35 @@ def _gh_escape(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def path_text(path: tuple[str | int, ...]) -> str:
-    """A path into a document as people write it: ``network.pods[0]``."""
+def path_text(path: Iterable[Any]) -> str:
+    """A path into a document as people write it: ``network.pods[0]``; a part that is already
+    a subscript (``[name]``, a list item matched by name) is kept as it is."""
     text = ""
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif isinstance(part, str) and part.startswith("["):
+            text += part
+        else:
+            text += f".{part}" if text else str(part)
     return text
+
+
+def show_value(value: Any) -> str:
+    """A value as a message shows it: its kind for containers, never a secret's text."""
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if is_secret_value(value):
+        return MASK
+    if isinstance(value, str):
+        return f"'{value}'"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "nothing" if value is None else repr(value)
 
 
 def did_you_mean(word: str, options: Iterable[str]) -> str:

@@ -10,9 +10,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(autouse=True)
 def _no_home_writes(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any test that writes to $HOME writes to a throwaway folder instead, never the real one."""
+    """Any test that writes to $HOME writes to a throwaway folder instead, never the real one;
+    the render cache is the test's own too (never a developer's, never another test's)."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("FLEETGEN_CACHE_DIR", str(home / ".cache" / "fleetgen"))
     monkeypatch.setenv("NO_COLOR", "1")
 
 

@@ -20,7 +20,7 @@ from generator.check.pools import check_pools
 from generator.load.model import (MACHINE_FIELDS, IPPool, Machine, ManagementClusterSpec, cidr_family,
                              networks)
 from generator.net.ip import family_of, parse_ip
-from generator.problems import Problem, raise_if_errors
+from generator.problems import Problem, path_text, raise_if_errors
 from generator.yaml.io import Path_
 
 Rule = Callable[[Cluster], Iterator[Problem]]
@@ -204,7 +204,7 @@ def aws_cidrs(c: Cluster) -> Iterator[Problem]:
             for other, other_path in seen:
                 if cidr.overlaps(other):
                     yield c.problem(path, "subnet-overlap", f"{side} node CIDR {cidr} overlaps "
-                                    f"{other} ({_dotted(other_path[:-1])})")
+                                    f"{other} ({path_text(other_path[:-1])})")
             seen.append((cidr, path))
 
 
@@ -315,8 +315,6 @@ def _given(c: Cluster, path: Path_) -> dict[str, object]:
     return node if isinstance(node, dict) else {}
 
 
-def _dotted(path: Path_) -> str:
-    return ".".join(str(p) for p in path)
 
 
 # --- the fleet -------------------------------------------------------------------------------

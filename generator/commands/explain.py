@@ -35,8 +35,6 @@ def _leaves(value: Any, path: Path_) -> Iterator[tuple[Path_, Any]]:
         yield path, value
 
 
-def dotted(path: Path_) -> str:
-    return path_text(path)
 
 
 def explain(cluster: Cluster, field: str | None = None) -> list[tuple[str, str, str]]:
@@ -44,7 +42,7 @@ def explain(cluster: Cluster, field: str | None = None) -> list[tuple[str, str, 
     effective = cluster.spec.effective()
     rows = []
     for path, value in _leaves(effective, ()):
-        name = dotted(path)
+        name = path_text(path)
         if field and not (name == field or name.startswith(field + ".")
                           or name.startswith(field + "[")):
             continue

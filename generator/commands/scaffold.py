@@ -28,7 +28,7 @@ from generator.check.checks import CLUSTER_RULES
 from generator.load.inventory import CLUSTERS_DIR, DEFAULTS_FILE, ClusterInventory, InventoryLoader, merge_layers
 from generator.load.model import ClusterSpec
 from generator.net.ip import is_dns_label
-from generator.problems import FleetError, Location, Problem
+from generator.problems import FleetError, Location, Problem, path_text
 from generator.load.schema import SCHEMA_ID, inventory_schema
 from generator.load.validation import data_path, to_spec
 from generator.write.core import atomic_write
@@ -501,8 +501,6 @@ def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
         return node
 
 
-def _dotted(path: Path_) -> str:
-    return ".".join(str(part) for part in path)
 
 
 def _cluster_text(inventory: ClusterInventory, chain: list[str], required: list[Path_]) -> str:
@@ -543,7 +541,7 @@ def _tree_lines(inventory: ClusterInventory, tree: dict[str, Any], depth: int) -
             continue
         node = _schema_node(value)
         what = _WHAT.get(value) or node.get("description") or "required"
-        lines.append(f"{pad}# {_dotted(value)}: {what}{_inherited_note(inventory, value)}")
+        lines.append(f"{pad}# {path_text(value)}: {what}{_inherited_note(inventory, value)}")
         lines.append(f"{pad}{key}:{' []' if node.get('type') == 'array' else ''}")
     return lines
 
@@ -567,7 +565,7 @@ def _inherited_lines(inventory: ClusterInventory) -> list[str]:
             continue
         for path, leaf in _leaves(value, (key,)):
             origin = inventory.origins.get(path)
-            rows.append((_dotted(path), json.dumps(leaf, ensure_ascii=False),
+            rows.append((path_text(path), json.dumps(leaf, ensure_ascii=False),
                          str(origin.value) if origin else ""))
     width = max((len(row[0]) for row in rows), default=0)
     return [f"#   {name:<{width}}  {value}  ({where})" for name, value, where in rows]

@@ -15,7 +15,7 @@ from pydantic_core import ErrorDetails
 
 from generator.load.inventory import ClusterInventory, Origin
 from generator.load.model import ClusterSpec
-from generator.problems import FleetError, Location, Problem, did_you_mean, path_text
+from generator.problems import FleetError, Location, Problem, did_you_mean, path_text, show_value
 from generator.secrets import MASK, is_secret_key, is_secret_value
 from generator.yaml.io import Path_, load_positioned
 
@@ -83,13 +83,13 @@ def _problem(inv: ClusterInventory, data: dict[str, Any], err: ErrorDetails,
     location = inv.locate(path, key=bool(loc) and loc[-1] == "[key]")
     if kind in _TYPE_NAMES:
         return Problem(location, "wrong-type",
-                       f"{_name(path)} must be {_TYPE_NAMES[kind]}, not {_show(value)}",
+                       f"{_name(path)} must be {_TYPE_NAMES[kind]}, not {show_value(value)}",
                        _type_hint(kind, value))
     if kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
         options = [o.strip().strip("'") for o in str(expected).replace(" or ", ",").split(",")]
         hint = did_you_mean(str(value), options) or f"use one of: {', '.join(o for o in options if o)}"
-        return Problem(location, "invalid-value", f"{_name(path)}: {_show(value)} is not allowed",
+        return Problem(location, "invalid-value", f"{_name(path)}: {show_value(value)} is not allowed",
                        hint)
     message = err["msg"].removeprefix("Value error, ")
     if is_secret_value(value) or any(is_secret_key(str(part)) for part in path):
@@ -129,22 +129,6 @@ def _name(path: Path_) -> str:
 
 def _describe(path: Path_) -> str:
     return f" in {_name(path)}" if path else ""
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, (int, float)):
-        return f"the number {value}"
-    if is_secret_value(value):
-        return MASK
-    if isinstance(value, str):
-        return f"'{value}'"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return "nothing" if value is None else repr(value)
 
 
 _YAML11_BOOLEANS = {"y": "true", "yes": "true", "on": "true", "n": "false", "no": "false",

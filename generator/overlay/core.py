@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from generator.problems import FleetError, Location, Problem, did_you_mean, path_text
+from generator.problems import FleetError, Location, Problem, did_you_mean, path_text, show_value
 from generator.yaml.io import Path_, Positions, load_positioned, load_positioned_all
 
 OVERLAYS_DIR = "overlays"
@@ -404,7 +404,7 @@ class _Loader:
             if key == "$patch":
                 if value not in ("merge", "delete", "replace"):
                     self.problem(where, "invalid-patch", f"{label}: unknown $patch strategy "
-                                 f"{_show(value)} at {at}", "use delete, replace or merge")
+                                 f"{show_value(value)} at {at}", "use delete, replace or merge")
                     ok = False
                 elif value == "replace" and not path:
                     self.problem(where, "unsupported-patch", f"{label}: $patch: replace on a "
@@ -428,7 +428,7 @@ class _Loader:
                          did_you_mean(str(key), list(_OP_FIELDS)))
         kind = op.get("op")
         if kind not in _OPS:
-            self.problem(where, "invalid-patch", f"{name}: unknown operation {_show(kind)}",
+            self.problem(where, "invalid-patch", f"{name}: unknown operation {show_value(kind)}",
                          did_you_mean(str(kind), list(_OPS)) or f"use one of: {', '.join(_OPS)}")
             return False
         ok = not unknown
@@ -436,7 +436,7 @@ class _Loader:
             pointer = op.get(field)
             if _pointer(pointer) is None:
                 self.problem(where, "invalid-pointer",
-                             f"{name} ({kind}): {field} {_show(pointer)} is not a JSON pointer "
+                             f"{name} ({kind}): {field} {show_value(pointer)} is not a JSON pointer "
                              "to a field", "a JSON pointer starts with '/', such as /spec/prefix; "
                              "write '~1' for '/' and '~0' for '~' inside a key")
                 ok = False
@@ -512,7 +512,7 @@ class _Fields:
         if isinstance(value, kind):
             return True
         self.loader.problem(self.value(path), "wrong-type",
-                            f"{_name(path)} must be {shown}, not {_show(value)}")
+                            f"{_name(path)} must be {shown}, not {show_value(value)}")
         return False
 
     def entries(self, doc: dict[str, Any], path: Path_) -> list[Any]:
@@ -1011,8 +1011,8 @@ def _apply_op(doc: dict[str, Any], op: dict[str, Any], number: int,
     change = next(_identity_changes(original, doc), None)
     if change is not None:
         field, before, after = change
-        raise _PatchError("patch-identity", f"{shown} would change {field} from {_show(before)} "
-                          f"to {_show(after)}", "an overlay adjusts objects; it cannot rename, "
+        raise _PatchError("patch-identity", f"{shown} would change {field} from {show_value(before)} "
+                          f"to {show_value(after)}", "an overlay adjusts objects; it cannot rename, "
                           "move or retype them (the inventory decides those)")
 
 
@@ -1132,19 +1132,5 @@ def _same_json(a: Any, b: Any) -> bool:
 
 def _name(path: Path_) -> str:
     return path_text(path)
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, (int, float)):
-        return f"the number {value}"
-    if isinstance(value, str):
-        return f"'{value}'"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return "nothing" if value is None else repr(value)
 
 

@@ -19,6 +19,7 @@ from ruamel.yaml.error import YAMLError
 from generator.net.addresses import AddressSet
 from generator.load.model import POOL_KINDS
 from generator.secrets import masked, scrub
+from generator.problems import path_text
 from generator.yaml.io import load_fast_all
 
 Kind = Literal["added", "removed", "changed"]
@@ -117,18 +118,6 @@ def by_name(value: Any) -> Any:
     return value
 
 
-def _path_text(parts: list[Any]) -> str:
-    text = ""
-    for part in parts:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif isinstance(part, str) and part.startswith("["):
-            text += part
-        else:
-            text += f".{part}" if text else str(part)
-    return text
-
-
 def field_changes(old: Any, new: Any) -> list[FieldChange]:
     tree = DeepDiff(by_name(old), by_name(new), view="tree", verbose_level=2)
     out = []
@@ -138,7 +127,7 @@ def field_changes(old: Any, new: Any) -> list[FieldChange]:
             old_value = None if _missing(level.t1) else level.t1
             new_value = None if _missing(level.t2) else level.t2
             key = str(parts[-1]) if parts else ""
-            out.append(FieldChange(_path_text(parts), masked(old_value, key),
+            out.append(FieldChange(path_text(parts), masked(old_value, key),
                                    masked(new_value, key)))
     return sorted(out, key=lambda f: f.path)
 

@@ -35,7 +35,7 @@ from generator.load.inventory import (CLUSTERS_DIR, DEFAULTS_FILE, ClusterInvent
 from generator.check.pools import check_pools
 from generator.ipam.migrate import inventory_pool
 from generator.load.model import PLAN_MACHINE_COUNT, POOL_KINDS, ClusterSpec
-from generator.problems import FleetError, Location, Problem, has_errors
+from generator.problems import FleetError, Location, Problem, has_errors, path_text
 from generator.load.validation import to_spec
 from generator.render.views import DEFAULT_MACHINE, cluster_view
 from generator.yaml.io import Path_, Positions, dump, load_positioned, load_positioned_all
@@ -264,11 +264,6 @@ def _empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _dotted(path: Path_) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
 
 
 _MISSING = object()
@@ -775,7 +770,7 @@ def _required(job: _Import, infra: str | None, to: Path, pool_given: bool) -> No
     for key, path in required.items():
         if _get(merged, path) in (None, ""):
             job.error(start, "missing-key", f"{key} is required for {INFRA_NAMES[infra]} clusters",
-                      f"add it to the flat config, or {_dotted(path)} to {defaults}")
+                      f"add it to the flat config, or {path_text(path)} to {defaults}")
     if infra == "aws" and not _get(merged, ("aws", "subnets")):
         job.error(start, "missing-key", "AWS_NODE_AZ is required for AWS clusters",
                   "add it to the flat config, or aws.subnets to " + defaults)
@@ -842,7 +837,7 @@ def _named(job: _Import, problem: Problem) -> Problem:
         return problem
     message = problem.message
     for path in sorted((p for p, k in job.sources.items() if k == key), key=len, reverse=True):
-        message = message.removeprefix(f"{_dotted(path)}: ")
+        message = message.removeprefix(f"{path_text(path)}: ")
     return replace(problem, message=f"{key}: {message}")
 
 

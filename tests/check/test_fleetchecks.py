@@ -120,7 +120,7 @@ def test_aws_node_cidrs_inside_the_vpc_and_disjoint(tmp_path: Path) -> None:
         "clusters/shop.yaml:3:67: subnet-outside-vpc: public node CIDR 10.1.0.0/24 is not inside "
         "the VPC CIDR 10.0.0.0/16",
         "clusters/shop.yaml:4:38: subnet-overlap: private node CIDR 10.0.0.128/25 overlaps "
-        "10.0.0.0/24 (aws.subnets.0.private)",
+        "10.0.0.0/24 (aws.subnets[0].private)",
     ]
 
 
