@@ -21,13 +21,13 @@ from generator.check.fleet import Cluster, Fleet
 from generator.check.checks import check_fleet
 from generator.load.inventory import load_inventory
 from generator.problems import FleetError, Location, Problem
-from generator.overlay.core import OVERLAYS_DIR, Overlay, cluster_overlay_file, load_overlay, load_overlay_file, \
-    overlay_objects
+from generator.overlay.core import Overlay, load_overlay, load_overlay_file, overlay_objects
+from generator.paths import MANIFEST, OVERLAYS_DIR, RENDERED_DIR, TEMPLATES_DIR, cluster_overlay_file
 from generator.render.parallel import build_parallel
-from generator.render.core import (TEMPLATES_DIR, Built, ObjectIdentity, Output, RenderedFile, Renderer,
+from generator.render.core import (Built, ObjectIdentity, Output, RenderedFile, Renderer,
                               check_duplicate_objects, layout, object_identities, render_outputs,
                               view_of)
-from generator.write.core import MANIFEST, RENDERED_DIR, WritePlan, apply, plan_writes
+from generator.write.core import WritePlan, apply, plan_writes
 
 
 def load_fleet(root: Path, *, relaxed: frozenset[str] = frozenset(),

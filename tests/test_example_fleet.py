@@ -15,7 +15,7 @@ import pytest
 from generator.check.fleet import Cluster, Fleet
 from generator.load.model import IPPool
 from generator.pipeline import load_fleet, wanted_files
-from generator.write.core import MANIFEST, RENDERED_DIR
+from generator.paths import MANIFEST, RENDERED_DIR
 
 REPO = Path(__file__).resolve().parents[1]
 REFRESH = "run `fleetgen render` at the repository root and review the diff of rendered/"

@@ -27,12 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.cache.store import RenderCache
-
-# The inputs of a render (see inventory.CLUSTERS_DIR, overlay.OVERLAYS_DIR, render.TEMPLATES_DIR,
-# settings.SETTINGS_FILE; a test keeps them equal) and its output folder (write.RENDERED_DIR).
-INPUT_FOLDERS = ("clusters", "overlays", "templates")
-INPUT_FILES = ("fleetgen.yaml",)
-OUTPUT_FOLDER = "rendered"
+from generator.paths import INPUT_FILES, INPUT_FOLDERS, RENDERED_DIR
 
 
 class _Unstampable(Exception):
@@ -137,7 +132,7 @@ def tree_digest(files: list[tuple[str, bytes]]) -> str:
 def output_digest(root: Path) -> str | None:
     """The digest of every file below rendered/ on disk (None when it cannot be taken)."""
     files: list[tuple[str, str]] = []
-    path = root / OUTPUT_FOLDER
+    path = root / RENDERED_DIR
     try:
         if path.is_symlink():
             raise _Unstampable

@@ -20,6 +20,7 @@ from generator.check.pools import check_pools
 from generator.load.model import (MACHINE_FIELDS, IPPool, Machine, ManagementClusterSpec, cidr_family,
                              networks)
 from generator.net.ip import family_of, parse_ip
+from generator.paths import OVERLAYS_DIR
 from generator.problems import Problem, path_text, raise_if_errors
 from generator.yaml.io import Path_
 
@@ -468,7 +469,6 @@ def shared_cloud_networks(clusters: list[Cluster]) -> Iterator[Problem]:
 
 
 FLEET_RULES = (unique_clusters, unique_endpoints, shared_cloud_networks)
-OVERLAYS_DIR = "overlays"
 
 
 def check_fleet(inventory: Inventory, *, relaxed: frozenset[str] = frozenset()) -> Fleet:

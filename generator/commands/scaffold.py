@@ -25,7 +25,8 @@ from pydantic import ValidationError
 from generator import __version__
 from generator.check.fleet import Cluster
 from generator.check.checks import CLUSTER_RULES
-from generator.load.inventory import CLUSTERS_DIR, DEFAULTS_FILE, ClusterInventory, InventoryLoader, merge_layers
+from generator.load.inventory import ClusterInventory, InventoryLoader, merge_layers
+from generator.paths import CLUSTERS_DIR, DEFAULTS_FILE
 from generator.load.model import ClusterSpec
 from generator.net.ip import is_dns_label
 from generator.problems import FleetError, Location, Problem, path_text

@@ -21,12 +21,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from generator.cache.store import RenderCache
+from generator.paths import CLUSTERS_DIR, DEFAULTS_FILE
 from generator.problems import FleetError, Location, Problem
 from generator.secrets import is_secret_key, is_secret_value
 from generator.yaml.io import Path_, Positions, load_inventory_data, load_positioned
 
-DEFAULTS_FILE = "_defaults.yaml"
-CLUSTERS_DIR = "clusters"
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ from pathlib import Path
 from pydantic import Field
 
 from generator.load.model import Model
+from generator.paths import SETTINGS_FILE
 from generator.load.validation import validate_file
 
-SETTINGS_FILE = "fleetgen.yaml"
 
 
 class Flux(Model):

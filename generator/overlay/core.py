@@ -43,11 +43,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from generator.paths import OVERLAY_FILE, OVERLAYS_DIR, cluster_overlay_file
 from generator.problems import FleetError, Location, Problem, did_you_mean, path_text, show_value
 from generator.yaml.io import Path_, Positions, load_positioned, load_positioned_all
 
-OVERLAYS_DIR = "overlays"
-OVERLAY_FILE = "overlay.yaml"
 
 _FIELDS = ("patches", "labels", "commonAnnotations", "components")
 _PATCH_FIELDS = ("path", "patch", "target", "options", "optional")
@@ -656,14 +655,6 @@ def _copy(value: Any) -> Any:
     if isinstance(value, (dict, list)):
         return copy.deepcopy(value)
     return value
-
-
-CLUSTER_OVERLAY_SUFFIX = ".overlay.yaml"  # clusters/<...>/<cluster>.overlay.yaml
-
-
-def cluster_overlay_file(inventory_file: str) -> str:
-    """Where a cluster's own patches live: beside its inventory file."""
-    return inventory_file.removesuffix(".yaml") + CLUSTER_OVERLAY_SUFFIX
 
 
 def _identity(obj: dict[str, Any]) -> tuple[str, str, str, str]:

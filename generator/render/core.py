@@ -23,13 +23,12 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from ruamel.yaml.error import YAMLError
 
 from generator.check.fleet import Cluster, Fleet, GitOpsTarget, Management, PoolUse
+from generator.paths import GITOPS_DIR, TEMPLATES_DIR
 from generator.problems import FleetError, Location, Problem
 from generator.render.views import (cluster_view, compact, dns_record, gitops_view, management_view,
                              pool_view)
 from generator.yaml.io import load_fast
 
-TEMPLATES_DIR = "templates"
-GITOPS_DIR = "_gitops"
 BUILTIN = "(built-in)"
 
 

@@ -30,8 +30,8 @@ from pydantic import BaseModel
 
 from generator.check.fleet import Cluster
 from generator.check.checks import CLUSTER_RULES, INFRA_NAMES, resolve_pools
-from generator.load.inventory import (CLUSTERS_DIR, DEFAULTS_FILE, ClusterInventory, Layer, Origin,
-                                 InventoryLoader, merge_layers)
+from generator.load.inventory import ClusterInventory, InventoryLoader, Layer, Origin, merge_layers
+from generator.paths import CLUSTERS_DIR, DEFAULTS_FILE
 from generator.check.pools import check_pools
 from generator.ipam.migrate import inventory_pool
 from generator.load.model import PLAN_MACHINE_COUNT, POOL_KINDS, ClusterSpec

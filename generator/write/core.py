@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Iterable, Iterator
 
+from generator.paths import MANIFEST, RENDERED_DIR
 from generator.problems import FleetError, Location, Problem, printable
 from generator.secrets import SECRET_IN_TEXT
 
@@ -39,8 +40,6 @@ try:
 except ImportError:  # pragma: no cover - not a POSIX system
     fcntl = None  # type: ignore[assignment]
 
-RENDERED_DIR = "rendered"
-MANIFEST = ".fleetgen-manifest.json"
 PENDING = ".fleetgen-pending.json"
 LOCK = ".fleetgen.lock"
 TEMP_MARK = ".fleetgen-"  # in every temporary file name: ".<name>.fleetgen-XXXXXXXX.tmp"

@@ -15,11 +15,7 @@ import pytest
 
 from generator.cache import stamp
 from generator.cache.store import RenderCache
-from generator.load.inventory import CLUSTERS_DIR
-from generator.overlay.core import OVERLAYS_DIR
-from generator.render.core import TEMPLATES_DIR
-from generator.load.settings import SETTINGS_FILE
-from generator.write.core import RENDERED_DIR
+from generator.paths import CLUSTERS_DIR, OVERLAYS_DIR, RENDERED_DIR, SETTINGS_FILE, TEMPLATES_DIR
 from support.fleets import VSPHERE_DEFAULTS, write_tree
 
 REPO = Path(__file__).resolve().parents[2]
@@ -57,7 +53,7 @@ def fleet(tmp_path: Path) -> Path:
 def test_the_input_and_output_names_are_the_pipelines() -> None:
     assert stamp.INPUT_FOLDERS == (CLUSTERS_DIR, OVERLAYS_DIR, TEMPLATES_DIR)
     assert stamp.INPUT_FILES == (SETTINGS_FILE,)
-    assert stamp.OUTPUT_FOLDER == RENDERED_DIR
+    assert stamp.RENDERED_DIR == RENDERED_DIR
 
 
 @pytest.mark.parametrize("args", [["render"], ["render", "--check"], ["render", "-q", "-j", "2"],
