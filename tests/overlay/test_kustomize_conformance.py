@@ -24,7 +24,8 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from generator.overlay.core import apply_overlays, load_overlay
+from generator.overlay.apply import apply_overlays
+from generator.overlay.load import load_overlay
 from generator.problems import FleetError
 from support.kubectl import kubectl
 

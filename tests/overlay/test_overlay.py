@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from generator.overlay.core import (Overlay, apply_overlays, load_overlay, load_overlay_file,
-                               parse_selector)
+from generator.overlay.apply import apply_overlays
+from generator.overlay.load import load_overlay, load_overlay_file
+from generator.overlay.selector import parse_selector
 from generator.problems import FleetError
 from support.fleets import write_tree
 
@@ -722,14 +723,6 @@ def test_json_patch_adds_annotation_to_an_object_without_annotations(tmp_path: P
         """)
     assert pool["metadata"]["annotations"] == {"owner": "net"}
     assert "annotations" not in cluster["metadata"]
-
-
-def test_overlay_is_a_frozen_value(tmp_path: Path) -> None:
-    fleet(tmp_path, {"overlays/a/overlay.yaml": "labels:\n- pairs: {a: b}\n"})
-    overlay = load_overlay(tmp_path, "a")
-    assert isinstance(overlay, Overlay) and overlay.labels == (("a", "b"),)
-    with pytest.raises(AttributeError):
-        overlay.name = "b"  # type: ignore[misc]
 
 
 @pytest.mark.parametrize(("selector", "error"), [
