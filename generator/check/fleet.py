@@ -35,7 +35,7 @@ class Cluster:
                        "warning" if severity == "warning" else "error")
 
 
-@dataclass
+@dataclass(frozen=True)
 class PoolUse:
     """One node pool on one management cluster and the clusters that draw from it."""
 
@@ -43,9 +43,11 @@ class PoolUse:
     management_cluster: str
     spec: IPPool
     source: str  # the file that declares it
-    users: list[Cluster] = field(default_factory=list)
+    users: tuple[Cluster, ...]
     path: Path_ = ()  # where the first user's inventory declares the pool
-    addresses: PoolAddresses | None = None  # set by the IPAM checks once the pool parses
+    # What the pool hands out, parsed once when the pool is resolved; None when it does not parse
+    # (check_fleet then fails, so every pool of a Fleet has its addresses).
+    addresses: PoolAddresses | None = None
 
     @property
     def declared_at(self) -> Location:

@@ -1,22 +1,72 @@
-"""Node IPAM rules: each pool as the provider's webhook sees it, plus what nobody else checks —
-overlap between pools, endpoints and CIDRs inside pools, DHCP ranges, and capacity.
+"""Node IPAM rules: which pool each cluster draws from, each pool as the provider's webhook sees
+it, plus what nobody else checks — overlap between pools, endpoints and CIDRs inside pools, DHCP
+ranges, and capacity.
 
 Every problem points at the pool's declaration (or the cluster setting) to edit.
 """
 
 from __future__ import annotations
 
+import difflib
 import heapq
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Iterator
 
 from generator.check.fleet import Cluster, PoolUse
+from generator.load.model import IPPool
 from generator.net.addresses import (AddressSet, PoolAddresses, Range, address_text, parse_entry,
-                           pool_addresses, single)
+                                     pool_addresses, single)
 from generator.net.ip import parse_ip
 from generator.problems import Location, Problem
+from generator.yaml.io import Path_
 
 HEADROOM_WARNING = 0.10
+
+
+def _pool_path(c: Cluster, name: str) -> Path_:
+    return ("network", "nodes", "ipPool") if name == f"{c.spec.name}-pool" and isinstance(
+        c.spec.network.nodes.ip_pool, IPPool) else ("ipPools", name)
+
+
+def resolve_pools(clusters: list[Cluster]) -> tuple[list[PoolUse], list[Problem]]:
+    """Bind every node-IPAM cluster to its pool, one PoolUse per (management cluster, pool), and
+    parse each pool once: a pool that parses carries its ``addresses``."""
+    uses: dict[tuple[str, str], PoolUse] = {}
+    users: dict[tuple[str, str], list[Cluster]] = {}
+    problems: list[Problem] = []
+    for c in clusters:
+        name = c.spec.pool_ref
+        if name is None:
+            continue
+        pools = c.spec.pools_in_scope()
+        if name not in pools:
+            match = difflib.get_close_matches(name, list(pools), n=1)
+            problems.append(c.problem(("network", "nodes", "ipPool"), "unknown-pool",
+                                      f"no IP pool '{name}' is declared for this cluster",
+                                      f"did you mean '{match[0]}'?" if match else
+                                      "declare it under 'ipPools:' in this file or a _defaults.yaml"))
+            continue
+        path = _pool_path(c, name)
+        source = c.inventory.source_of(path)
+        key = (c.spec.management_cluster, name)
+        use = uses.setdefault(key, PoolUse(name, c.spec.management_cluster, pools[name], source,
+                                           (c,), path=path))
+        if use.spec != pools[name] or use.source != source:
+            problems.append(c.problem(_pool_path(c, name), "pool-conflict",
+                                      f"pool '{name}' on '{use.management_cluster}' is declared "
+                                      f"differently at {use.declared_at}",
+                                      "give one of the pools another name", key=True))
+            continue
+        members = users.setdefault(key, [])
+        if c not in members:
+            members.append(c)
+    resolved = []
+    for key in sorted(uses):
+        use = replace(uses[key], users=tuple(users[key]))
+        addresses, found = parse_pool(use)
+        problems += found
+        resolved.append(replace(use, addresses=addresses))
+    return resolved, problems
 
 
 def parse_pool(pool: PoolUse) -> tuple[PoolAddresses | None, list[Problem]]:
@@ -330,13 +380,13 @@ def dhcp_rule(clusters: list[Cluster], pools: list[tuple[PoolUse, PoolAddresses]
 
 
 def check_pools(clusters: list[Cluster], pools: list[PoolUse]) -> list[Problem]:
-    """Every pool and IP rule; each pool that parses gets its ``addresses``."""
+    """Every pool and IP rule, on the pools ``resolve_pools`` returned (one that did not parse
+    gets only the rules that need no addresses)."""
     parsed: list[tuple[PoolUse, PoolAddresses]] = []
     problems: list[Problem] = []
     for pool in pools:
         problems += namespace_rule(pool)
-        addresses, found = parse_pool(pool)
-        problems += found
+        addresses = pool.addresses
         if addresses is None:
             continue
         problems += subnet_rule(pool, addresses)
@@ -344,7 +394,6 @@ def check_pools(clusters: list[Cluster], pools: list[PoolUse]) -> list[Problem]:
         problems += reserved_rule(pool, addresses)
         problems += family_rule(pool, addresses)
         problems += capacity_rule(pool, capacity(pool, addresses))
-        pool.addresses = addresses
         parsed.append((pool, addresses))
     problems += overlap_rules(placements(clusters, parsed))
     problems += dhcp_rule(clusters, parsed)

@@ -164,7 +164,7 @@ def make_plan(fleet: Fleet, live: Live | None = None) -> Plan:
     plans = []
     for pool in fleet.pools:
         addresses = pool.addresses
-        assert addresses is not None, "check_fleet parses every pool"
+        assert addresses is not None, "check_fleet fails on a pool that does not parse"
         needed = capacity(pool, addresses).needed
         use = _live_use(pool, addresses, live) if live and pool.management_cluster == mgmt else None
         free = addresses.allocatable.difference(use.allocated) if use else addresses.allocatable

@@ -1,4 +1,5 @@
-"""Stage 1: read the ``clusters/`` tree and merge each cluster file with the defaults above it.
+"""Stage 1: read the ``clusters/`` tree and merge each cluster file with the defaults above it;
+list the overlays under ``overlays/`` that clusters may name.
 
 Rules (the inventory contract):
 
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from generator.cache.store import RenderCache
-from generator.paths import CLUSTERS_DIR, DEFAULTS_FILE
+from generator.paths import CLUSTERS_DIR, DEFAULTS_FILE, OVERLAYS_DIR
 from generator.problems import FleetError, Location, Problem
 from generator.secrets import is_secret_key, is_secret_value
 from generator.yaml.io import Path_, Positions, load_inventory_data, load_positioned
@@ -76,17 +77,24 @@ class ClusterInventory:
 
     def locate(self, path: Path_, *, key: bool = False) -> Location:
         """The best-known location for ``path``: the nearest enclosing node that was written down."""
-        for end in range(len(path), 0, -1):
-            origin = self.origins.get(path[:end])
-            if origin is not None:
-                return origin.key if key and end == len(path) else origin.value
-        return Location(self.file, 1, 1)
+        return locate(self.origins, self.file, path, key=key)
+
+
+def locate(origins: dict[Path_, Origin], file: str, path: Path_, *, key: bool = False) -> Location:
+    """Where ``path`` (or, with ``key``, its key) was written: the nearest enclosing node found
+    in ``origins``, else the top of ``file``."""
+    for end in range(len(path), 0, -1):
+        origin = origins.get(path[:end])
+        if origin is not None:
+            return origin.key if key and end == len(path) else origin.value
+    return Location(file, 1, 1)
 
 
 @dataclass(frozen=True)
 class Inventory:
     root: Path
     clusters: tuple[ClusterInventory, ...]
+    overlays: tuple[str, ...]  # the overlay folders under overlays/, by name (see overlay_names)
 
 
 Layer = tuple[dict[str, Any], dict[Path_, Origin]]
@@ -308,4 +316,10 @@ def load_inventory(root: Path, cache: RenderCache | None = None) -> Inventory:
     problems.extend(loader.problems)
     if problems:
         raise FleetError(problems)
-    return Inventory(root, tuple(clusters))
+    return Inventory(root, tuple(clusters), overlay_names(root))
+
+
+def overlay_names(root: Path) -> tuple[str, ...]:
+    """The overlays a cluster can name: every folder directly under ``root/overlays`` (a link to
+    a folder included), sorted; none when there is no such folder."""
+    return tuple(sorted(p.name for p in (root / OVERLAYS_DIR).glob("*") if p.is_dir()))

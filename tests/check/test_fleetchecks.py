@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from textwrap import dedent
 
 import pytest
 
+from generator.check.run import check_fleet
+from generator.load.inventory import load_inventory
 from generator.pipeline import load_fleet
 from generator.problems import FleetError
 from support.fleets import small_fleet, write_tree
@@ -196,6 +199,17 @@ def test_overlay_must_exist(tmp_path: Path) -> None:
     assert (str(problem.location), problem.code, problem.message, problem.hint) == (
         "clusters/dev/web.yaml:2:12", "unknown-overlay", "no overlay 'prod-sizing' in overlays/",
         "did you mean 'prod-sizes'?")
+
+
+def test_overlays_come_from_the_inventory_not_the_disk(tmp_path: Path) -> None:
+    small_fleet(tmp_path, web=EP + "overlays: [prod-sizing]\n")
+    inventory = load_inventory(tmp_path)
+    assert inventory.overlays == ()
+    (tmp_path / "overlays" / "prod-sizing").mkdir(parents=True)  # too late: the load is done
+    with pytest.raises(FleetError) as info:
+        check_fleet(inventory)
+    assert [p.code for p in info.value.problems] == ["unknown-overlay"]
+    check_fleet(replace(inventory, overlays=("prod-sizing",)))
 
 
 def test_node_ipam_never_with_windows_workers(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from textwrap import dedent
 
@@ -9,7 +10,7 @@ import pytest
 
 from ruamel.yaml import YAML
 
-from generator.check.checks import check_fleet
+from generator.check.run import check_fleet
 from generator.load.inventory import merge_layers
 from generator.load.inventory import load_inventory
 from generator.problems import FleetError, Problem
@@ -218,3 +219,13 @@ def test_dhcp_range_on_the_pool_network(tmp_path: Path) -> None:
     assert fleet_problems(tmp_path) == [
         "clusters/_defaults.yaml:18:3: error[dhcp-overlap]: pool 'p' overlaps the DHCP ranges of "
         "node network 'vlan20' (clusters/_defaults.yaml:16:24) in 10.0.0.50-10.0.0.60"]
+
+
+def test_checked_pools_carry_their_parsed_addresses_and_are_frozen(tmp_path: Path) -> None:
+    pool_fleet(tmp_path, GOOD, "", "")
+    fleet = check_fleet(load_inventory(tmp_path))
+    (pool,) = fleet.pools
+    assert [u.spec.name for u in pool.users] == ["c0", "c1"] and isinstance(pool.users, tuple)
+    assert pool.addresses is not None and str(pool.addresses.allocatable) == "10.0.0.10-10.0.0.60"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        pool.addresses = None  # type: ignore[misc]

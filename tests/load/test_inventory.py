@@ -58,3 +58,18 @@ def test_defaults_do_not_leak_between_sibling_folders(tmp_path: Path) -> None:
     })
     data = {c.file: c.data for c in load_inventory(tmp_path).clusters}
     assert data == {"clusters/a/x.yaml": {"namespace": "a"}, "clusters/b/y.yaml": {}}
+
+
+def test_inventory_lists_the_overlay_folders(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "clusters/a.yaml": "",
+        "overlays/zeta/overlay.yaml": "", "overlays/alpha/overlay.yaml": "",
+        "overlays/empty/.keep": "", "overlays/notes.txt": "",
+    })
+    (tmp_path / "overlays" / "linked").symlink_to(tmp_path / "overlays" / "alpha")
+    assert load_inventory(tmp_path).overlays == ("alpha", "empty", "linked", "zeta")
+
+
+def test_no_overlays_folder_means_no_overlays(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"clusters/a.yaml": ""})
+    assert load_inventory(tmp_path).overlays == ()

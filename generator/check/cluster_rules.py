@@ -1,27 +1,20 @@
-"""Stage 3: rules across fields of one cluster and across the whole fleet.
+"""Stage 3, one cluster at a time: rules across the fields of a single cluster.
 
-Each rule is a small function that yields located problems; ``check_fleet`` runs them all and
-returns the ``Fleet`` the renderer needs (clusters plus resolved node pools), or raises with every
-problem at once.
+Each rule is a small function that yields located problems; ``CLUSTER_RULES`` lists them all (the
+importer and the scaffold run them too).
 """
 
 from __future__ import annotations
 
 import difflib
 import ipaddress
-from dataclasses import replace
-from pathlib import Path
 from typing import Callable, Iterator
 
-from generator.check.flags import Flags, cluster_flags, conflicts, derived_flags, merge
-from generator.check.fleet import Cluster, Fleet, PoolUse, build_specs
-from generator.load.inventory import Inventory
-from generator.check.pools import check_pools
-from generator.load.model import (MACHINE_FIELDS, IPPool, Machine, ManagementClusterSpec, cidr_family,
-                             networks)
+from generator.check.flags import conflicts, derived_flags
+from generator.check.fleet import Cluster
+from generator.load.model import MACHINE_FIELDS, Machine, cidr_family, networks
 from generator.net.ip import family_of, parse_ip
-from generator.paths import OVERLAYS_DIR
-from generator.problems import Problem, path_text, raise_if_errors
+from generator.problems import Problem, path_text
 from generator.yaml.io import Path_
 
 Rule = Callable[[Cluster], Iterator[Problem]]
@@ -29,8 +22,6 @@ Rule = Callable[[Cluster], Iterator[Problem]]
 MAX_SERVICE_HOST_BITS = 20
 INFRA_NAMES = {"vsphere": "vSphere", "aws": "AWS", "azure": "Azure"}
 
-
-# --- one cluster -----------------------------------------------------------------------------
 
 def infrastructure_block(c: Cluster) -> Iterator[Problem]:
     spec = c.spec
@@ -314,178 +305,3 @@ def _given(c: Cluster, path: Path_) -> dict[str, object]:
     for part in path:
         node = node.get(part, {}) if isinstance(node, dict) else {}
     return node if isinstance(node, dict) else {}
-
-
-
-
-# --- the fleet -------------------------------------------------------------------------------
-
-def unique_clusters(clusters: list[Cluster]) -> Iterator[Problem]:
-    seen: dict[tuple[str, str, str], Cluster] = {}
-    for c in clusters:
-        first = seen.setdefault(c.key, c)
-        if first is not c:
-            yield c.problem(("name",), "duplicate-cluster",
-                            f"cluster '{c.spec.name}' in namespace '{c.spec.namespace}' of "
-                            f"'{c.spec.management_cluster}' is also defined by {first.inventory.file}",
-                            "rename one of the files or set 'name:'")
-
-
-def unique_endpoints(clusters: list[Cluster]) -> Iterator[Problem]:
-    seen: dict[str, Cluster] = {}
-    for c in clusters:
-        endpoint = c.spec.control_plane.endpoint
-        if endpoint is None:
-            continue
-        canonical = str(parse_ip(endpoint) or endpoint.lower().rstrip("."))
-        first = seen.setdefault(canonical, c)
-        if first is not c:
-            yield c.problem(("controlPlane", "endpoint"), "duplicate-endpoint",
-                            f"endpoint {endpoint} is also used by cluster '{first.spec.name}' "
-                            f"({first.inventory.locate(('controlPlane', 'endpoint'))})")
-
-
-def _pool_path(c: Cluster, name: str) -> Path_:
-    return ("network", "nodes", "ipPool") if name == f"{c.spec.name}-pool" and isinstance(
-        c.spec.network.nodes.ip_pool, IPPool) else ("ipPools", name)
-
-
-def resolve_pools(clusters: list[Cluster]) -> tuple[list[PoolUse], list[Problem]]:
-    """Bind every node-IPAM cluster to its pool; one PoolUse per (management cluster, pool)."""
-    uses: dict[tuple[str, str], PoolUse] = {}
-    problems: list[Problem] = []
-    for c in clusters:
-        name = c.spec.pool_ref
-        if name is None:
-            continue
-        pools = c.spec.pools_in_scope()
-        if name not in pools:
-            match = difflib.get_close_matches(name, list(pools), n=1)
-            problems.append(c.problem(("network", "nodes", "ipPool"), "unknown-pool",
-                                      f"no IP pool '{name}' is declared for this cluster",
-                                      f"did you mean '{match[0]}'?" if match else
-                                      "declare it under 'ipPools:' in this file or a _defaults.yaml"))
-            continue
-        path = _pool_path(c, name)
-        source = c.inventory.source_of(path)
-        use = uses.setdefault((c.spec.management_cluster, name),
-                              PoolUse(name, c.spec.management_cluster, pools[name], source,
-                                      [c], path=path))
-        if use.spec != pools[name] or use.source != source:
-            problems.append(c.problem(_pool_path(c, name), "pool-conflict",
-                                      f"pool '{name}' on '{use.management_cluster}' is declared "
-                                      f"differently at {use.declared_at}",
-                                      "give one of the pools another name", key=True))
-            continue
-        if c not in use.users:
-            use.users.append(c)
-    return sorted(uses.values(), key=lambda u: (u.management_cluster, u.name)), problems
-
-
-def overlays_exist(clusters: list[Cluster], root: Path) -> Iterator[Problem]:
-    available = sorted(p.name for p in (root / OVERLAYS_DIR).glob("*") if p.is_dir())
-    for c in clusters:
-        for index, name in enumerate(c.spec.overlays):
-            if name not in available:
-                match = difflib.get_close_matches(name, available, n=1)
-                yield c.problem(("overlays", index), "unknown-overlay",
-                                f"no overlay '{name}' in {OVERLAYS_DIR}/",
-                                f"did you mean '{match[0]}'?" if match else
-                                f"create {OVERLAYS_DIR}/{name}/ or remove it from the list")
-
-
-def management_flags(clusters: list[Cluster]) -> tuple[dict[str, Flags], list[Problem]]:
-    """Per management cluster, every flag its operators' machines need: the flags of all its
-    workload clusters, plus its own (declared under ``managementClusters`` or derived from its IP
-    family). Two clusters asking for different values of one flag is an error."""
-    flags: dict[str, Flags] = {}
-    origin: dict[tuple[str, str, str], Cluster] = {}
-    declared: dict[str, tuple[Cluster, ManagementClusterSpec]] = {}
-    problems: list[Problem] = []
-    for c in sorted(clusters, key=lambda c: c.key):
-        mgmt = c.spec.management_cluster
-        own = c.spec.management_clusters.get(mgmt)
-        if own is not None:
-            first = declared.setdefault(mgmt, (c, own))
-            if first[1] != own:
-                problems.append(c.problem(("managementClusters", mgmt), "management-conflict",
-                                          f"management cluster '{mgmt}' is described differently "
-                                          f"for cluster '{first[0].spec.name}'", key=True))
-        layers: list[tuple[Path_, Flags]] = [(("features",), cluster_flags(c.spec))]
-        if own is not None:
-            layers.append((("managementClusters", mgmt, "features"), own.features))
-            layers.append((("managementClusters", mgmt, "ipFamily"),
-                           derived_flags("management-cluster", own.ip_family)))
-        merged = flags.setdefault(mgmt, {})
-        for path, layer in layers:
-            for plugin, values in layer.items():
-                for flag, value in values.items():
-                    have = merged.setdefault(plugin, {}).setdefault(flag, value)
-                    owner = origin.setdefault((mgmt, plugin, flag), c)
-                    if have != value:
-                        problems.append(c.problem(
-                            (*path, plugin, flag) if path[-1] == "features" else path,
-                            "flag-conflict", f"{plugin}.{flag} is \"{value}\" here but "
-                            f"\"{have}\" for cluster '{owner.spec.name}' on '{mgmt}'",
-                            "operators of one management cluster share one tanzu config"))
-    return {m: merge([f]) for m, f in sorted(flags.items())}, problems
-
-
-def _cloud_subnets(c: Cluster) -> tuple[str | None, list[tuple[Path_, str]]]:
-    """The shared cloud network a cluster's node subnets are carved from (an existing AWS VPC or
-    a named Azure VNet), and those subnets' CIDRs with where they were written."""
-    if c.spec.aws is not None and c.spec.aws.vpc.existing_id:
-        aws = c.spec.aws
-        return f"AWS VPC {aws.vpc.existing_id}", [
-            (("aws", "subnets", i, side, "cidr"), cidr) for i in range(len(aws.subnets))
-            for side in ("private", "public") if (cidr := aws.subnet_cidr(i, side))]
-    if c.spec.azure is not None and c.spec.azure.vnet.name:
-        azure = c.spec.azure
-        group = azure.vnet.resource_group or azure.resource_group or ""
-        return f"Azure VNet {group}/{azure.vnet.name}", [
-            (("azure", key, "cidr"), subnet.cidr) for key, subnet in
-            (("controlPlaneSubnet", azure.control_plane_subnet),
-             ("workerSubnet", azure.worker_subnet)) if subnet.cidr]
-    return None, []
-
-
-def shared_cloud_networks(clusters: list[Cluster]) -> Iterator[Problem]:
-    """Clusters carving node subnets from one existing VPC / VNet must not overlap each other."""
-    seen: dict[str, list[tuple[Cluster, Path_, ipaddress.IPv4Network | ipaddress.IPv6Network]]] = {}
-    for c in sorted(clusters, key=lambda c: c.key):
-        network, subnets = _cloud_subnets(c)
-        if network is None:
-            continue
-        earlier = seen.setdefault(network, [])
-        for path, cidr in subnets:
-            mine = ipaddress.ip_network(cidr)
-            for other, other_path, theirs in earlier:
-                if other is not c and mine.overlaps(theirs):
-                    yield c.problem(path, "subnet-overlap",
-                                    f"subnet {mine} overlaps {theirs} of cluster "
-                                    f"'{other.spec.name}' ({other.inventory.locate(other_path)}) "
-                                    f"in {network}")
-        earlier.extend((c, path, ipaddress.ip_network(cidr)) for path, cidr in subnets)
-
-
-FLEET_RULES = (unique_clusters, unique_endpoints, shared_cloud_networks)
-
-
-def check_fleet(inventory: Inventory, *, relaxed: frozenset[str] = frozenset()) -> Fleet:
-    """Validate every cluster and the fleet as a whole; raise FleetError with all problems.
-
-    ``relaxed``: problem codes reported as warnings instead (for commands that report them)."""
-    clusters = build_specs(inventory)
-    problems = [p for c in clusters for rule in CLUSTER_RULES for p in rule(c)]
-    problems += [p for rule in FLEET_RULES for p in rule(clusters)]
-    problems += overlays_exist(clusters, inventory.root)
-    flags, found = management_flags(clusters)
-    problems += found
-    pools, found = resolve_pools(clusters)
-    problems += found
-    problems += check_pools(clusters, pools)
-    # `ipam plan` and `diff` report these themselves, as exit-4 policy findings and risks.
-    problems = [replace(p, severity="warning") if p.code in relaxed else p for p in problems]
-    raise_if_errors(problems)
-    warnings = tuple(p for p in problems if p.severity == "warning")
-    return Fleet(tuple(sorted(clusters, key=lambda c: c.key)), tuple(pools), warnings, flags)

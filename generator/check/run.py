@@ -1,0 +1,37 @@
+"""Stage 3: check the loaded inventory, one cluster and the whole fleet at a time.
+
+``check_fleet`` runs every rule (cluster_rules, fleet_rules, pools) and returns the ``Fleet`` the
+renderer needs (clusters plus resolved node pools), or raises with every problem at once. The
+checks read no files and change nothing they are given: what they compute is returned as data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from generator.check.cluster_rules import CLUSTER_RULES
+from generator.check.fleet import Fleet, build_specs
+from generator.check.fleet_rules import FLEET_RULES, management_flags, overlays_exist
+from generator.check.pools import check_pools, resolve_pools
+from generator.load.inventory import Inventory
+from generator.problems import raise_if_errors
+
+
+def check_fleet(inventory: Inventory, *, relaxed: frozenset[str] = frozenset()) -> Fleet:
+    """Validate every cluster and the fleet as a whole; raise FleetError with all problems.
+
+    ``relaxed``: problem codes reported as warnings instead (for commands that report them)."""
+    clusters = build_specs(inventory)
+    problems = [p for c in clusters for rule in CLUSTER_RULES for p in rule(c)]
+    problems += [p for rule in FLEET_RULES for p in rule(clusters)]
+    problems += overlays_exist(clusters, inventory.overlays)
+    flags, found = management_flags(clusters)
+    problems += found
+    pools, found = resolve_pools(clusters)
+    problems += found
+    problems += check_pools(clusters, pools)
+    # `ipam plan` and `diff` report these themselves, as exit-4 policy findings and risks.
+    problems = [replace(p, severity="warning") if p.code in relaxed else p for p in problems]
+    raise_if_errors(problems)
+    warnings = tuple(p for p in problems if p.severity == "warning")
+    return Fleet(tuple(sorted(clusters, key=lambda c: c.key)), tuple(pools), warnings, flags)
