@@ -2,31 +2,30 @@
 
 from __future__ import annotations
 
-import fnmatch
-import json
 import tempfile
 from importlib.resources import files
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
-from generator.review.diff import Change, compare
 from generator.cache.store import RenderCache, digest_files, tree_files
-from generator.render.emit import emit, emit_kustomizations
-from generator.review.git import export_fleet, files_at, repository, verify
+from generator.check.run import check_fleet
+from generator.check.fleet import Fleet
+from generator.check.select import select
 from generator.ipam.plan import Live
-from generator.review.risks import Risk, risks
-from generator.load.settings import load_settings
-from generator.check.fleet import Cluster, Fleet
-from generator.check.checks import check_fleet
 from generator.load.inventory import load_inventory
+from generator.load.settings import load_settings
+from generator.paths import MANIFEST, OVERLAYS_DIR, RENDERED_DIR, TEMPLATES_DIR
 from generator.problems import FleetError, Location, Problem
-from generator.overlay.core import Overlay, load_overlay, load_overlay_file, overlay_objects
-from generator.paths import MANIFEST, OVERLAYS_DIR, RENDERED_DIR, TEMPLATES_DIR, cluster_overlay_file
+from generator.render.build import (GroupBuilder, ObjectIdentity, cache_key, cached_built,
+                                    check_duplicate_objects, groups, store_built)
+from generator.render.emit import emit_kustomizations
+from generator.render.layout import Output, layout
 from generator.render.parallel import build_parallel
-from generator.render.core import (Built, ObjectIdentity, Output, RenderedFile, Renderer,
-                              check_duplicate_objects, layout, object_identities, render_outputs,
-                              view_of)
+from generator.review.diff import compare
+from generator.review.git import export_fleet, files_at, repository, verify
+from generator.review.result import Review
+from generator.review.risks import risks
 from generator.write.core import WritePlan, apply, plan_writes
 
 
@@ -50,53 +49,7 @@ def load_fleet(root: Path, *, relaxed: frozenset[str] = frozenset(),
     return replace(fleet, gitops=gitops)
 
 
-def matches(cluster: Cluster, pattern: str) -> bool:
-    """``--select``: a cluster name, ``mgmt/namespace/name``, an inventory path (globs allowed)
-    or ``label:KEY=VALUE`` (``label:KEY`` for any value)."""
-    if pattern.startswith("label:"):
-        key, _, value = pattern[len("label:"):].partition("=")
-        labels = cluster.spec.labels
-        return key in labels and (not value or fnmatch.fnmatchcase(labels[key], value))
-    return any(fnmatch.fnmatchcase(candidate, pattern) for candidate in (
-        cluster.spec.name, cluster.folder, cluster.inventory.file,
-        cluster.inventory.file.removeprefix("clusters/")))
-
-
-def select(fleet: Fleet, patterns: list[str]) -> set[tuple[str, str, str]] | None:
-    if not patterns:
-        return None
-    chosen = {c.key for c in fleet.clusters if any(matches(c, p) for p in patterns)}
-    if not chosen:
-        raise FleetError([Problem(Location("clusters"), "no-match",
-                                  f"--select {' '.join(patterns)} matches no cluster",
-                                  "select by cluster name, mgmt/namespace/name or file path")])
-    return chosen
-
-
 Progress = Callable[[int, int], None]  # (done, total) outputs
-
-
-def _groups(fleet: Fleet, outputs: list[Output]) -> list[list[Output]]:
-    """Outputs that are rendered (and cached) together: all files of one cluster's folder, since
-    its overlays patch them together; every other output alone."""
-    folders = {c.folder for c in fleet.clusters}
-    by_folder: dict[str, list[Output]] = {}
-    alone: list[list[Output]] = []
-    for output in outputs:
-        folder = str(PurePosixPath(output.path).parent)
-        if folder in folders:
-            by_folder.setdefault(folder, []).append(output)
-        else:
-            alone.append([output])
-    return [*by_folder.values(), *alone]
-
-
-def _cache_key(cache: RenderCache, root: Path, group: list[Output], shared: str) -> str:
-    sources = {id(s): s for o in group for _t, s in o.documents}
-    views = [json.dumps(view_of(s), sort_keys=True, default=str) for s in sources.values()]
-    local = [root / cluster_overlay_file(s.inventory.file) for s in sources.values()
-             if isinstance(s, Cluster)]
-    return cache.key(shared, digest_files(local), *(o.path for o in group), *views)
 
 
 def wanted_files(root: Path, fleet: Fleet, selected: set[tuple[str, str, str]] | None = None,
@@ -113,14 +66,14 @@ def wanted_files(root: Path, fleet: Fleet, selected: set[tuple[str, str, str]] |
     todo: list[list[Output]] = []
     keys: list[str] = []
     if cache is None:
-        todo = _groups(fleet, outputs)
+        todo = groups(outputs)
     else:
         templates = [p for folder in (root / TEMPLATES_DIR, Path(str(files("generator.templates"))))
                      for p in tree_files(folder)]
         shared = digest_files(templates + tree_files(root / OVERLAYS_DIR))
-        for group in _groups(fleet, outputs):
-            key = _cache_key(cache, root, group, shared)
-            hit = cache.get(key)
+        for group in groups(outputs):
+            key = cache_key(cache, root, group, shared)
+            hit = cached_built(cache, key)
             if hit is not None and set(hit.files) == {o.path for o in group}:
                 wanted.update(hit.files)
                 objects.extend(hit.objects)
@@ -136,7 +89,7 @@ def wanted_files(root: Path, fleet: Fleet, selected: set[tuple[str, str, str]] |
             progress(done, len(outputs))
 
     problems: list[Problem] = []
-    builder = GroupBuilder(root, fleet)
+    builder = GroupBuilder(root)
     for index, result in enumerate(build_parallel(builder, todo, jobs,
                                                   advance if progress else None)):
         if isinstance(result, FleetError):
@@ -145,7 +98,7 @@ def wanted_files(root: Path, fleet: Fleet, selected: set[tuple[str, str, str]] |
         wanted.update(result.files)
         objects.extend(result.objects)
         if cache is not None:
-            cache.put(keys[index], result)
+            store_built(cache, keys[index], result)
     if problems:
         raise FleetError(dict.fromkeys(problems))
     check_duplicate_objects(objects)
@@ -160,59 +113,6 @@ def wanted_files(root: Path, fleet: Fleet, selected: set[tuple[str, str, str]] |
     folders = {PurePosixPath(o.path).parent for o in outputs}
     keep = folders | {parent for folder in folders for parent in folder.parents}
     return {path: data for path, data in wanted.items() if PurePosixPath(path).parent in keep}
-
-
-class GroupBuilder:
-    """Builds one render group (see ``_groups``) at a time into the bytes of its files: render
-    its templates, apply its cluster's overlays (in inventory order, then the cluster's own
-    ``<cluster>.overlay.yaml``), write the canonical YAML. Documents live only while their group
-    is built, so memory holds bytes, not the parsed objects of the whole fleet."""
-
-    def __init__(self, root: Path, fleet: Fleet) -> None:
-        self.root = root
-        self.renderer = Renderer(root)
-        self.clusters = {c.folder: c for c in fleet.clusters}
-        self._overlays: dict[str, Overlay | FleetError] = {}
-
-    def _overlay(self, name: str, file: str | None = None) -> Overlay | FleetError:
-        key = file or name
-        if key not in self._overlays:
-            try:
-                self._overlays[key] = load_overlay_file(self.root, Path(file)) if file else \
-                    load_overlay(self.root, name)
-            except FleetError as exc:
-                self._overlays[key] = exc
-        return self._overlays[key]
-
-    def _apply_overlays(self, cluster: Cluster, rendered: list[RenderedFile]
-                        ) -> list[RenderedFile]:
-        chosen = [self._overlay(name) for name in cluster.spec.overlays]
-        local = cluster_overlay_file(cluster.inventory.file)
-        if (self.root / local).is_file():
-            chosen.append(self._overlay(local, local))
-        failed = [problem for o in chosen if isinstance(o, FleetError) for problem in o.problems]
-        if failed:
-            raise FleetError(failed)
-        indexes = [i for i, f in enumerate(rendered) if f.kubernetes]
-        if not chosen or not indexes:
-            return rendered
-        docs = [doc for i in indexes for doc in rendered[i].documents]
-        patched = overlay_objects(docs, [o for o in chosen if isinstance(o, Overlay)],
-                                  f"cluster '{cluster.spec.name}'")
-        out = list(rendered)
-        for i in indexes:
-            count = len(rendered[i].documents)
-            out[i] = replace(rendered[i], documents=tuple(patched[:count]))
-            patched = patched[count:]
-        return out
-
-    def build(self, group: list[Output]) -> Built:
-        """The group's files and objects; raises FleetError with every problem found."""
-        rendered = render_outputs(group, self.renderer)
-        cluster = self.clusters.get(str(PurePosixPath(group[0].path).parent))
-        if cluster is not None:
-            rendered = self._apply_overlays(cluster, rendered)
-        return Built(emit(rendered), object_identities(rendered))
 
 
 RELAXED_FOR_REVIEW = frozenset({"pool-capacity", "pool-overlap"})
@@ -232,14 +132,6 @@ def _render_at(repo: Path, commit: str, prefix: str) -> tuple[Fleet, dict[str, b
         export_fleet(repo, commit, prefix, root)
         fleet = load_fleet(root, relaxed=RELAXED_FOR_REVIEW)
         return fleet, wanted_files(root, fleet)
-
-
-@dataclass(frozen=True)
-class Review:
-    changes: list[Change]
-    risks: list[Risk]
-    fleet: Fleet
-    compared: str  # what the new render was compared with, for the report
 
 
 def review(root: Path, *, against: str | None = None, base: str | None = None,
@@ -292,7 +184,7 @@ def render(root: Path, *, check: bool = False, force: bool = False,
     selected = select(fleet, patterns or [])
     wanted = wanted_files(root, fleet, selected, jobs=jobs, progress=progress,
                           cache=cache)
-    scope = None if selected is None else {"/".join(key) for key in selected}
+    scope = None if selected is None else {c.folder for c in fleet.clusters if c.key in selected}
     plan = plan_writes(root / RENDERED_DIR, wanted, scope=scope, force=force)
     if plan.conflicts and not check:
         raise FleetError(plan.conflicts)

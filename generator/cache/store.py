@@ -1,14 +1,14 @@
-"""A content-addressed cache of rendered files, so a re-render of an unchanged cluster costs a
-hash instead of templates, overlays and YAML.
+"""The cache store: a content-addressed key-value store of texts that only ever makes a run
+faster, never different.
 
-The key of an entry is the SHA-256 of everything its bytes depend on: fleetgen's version and the
-digest of its code (``code_digest``), every template, every overlay file, the plain values the
-templates see (the views, which hold every default and derived value) and the output paths. Equal
-keys mean equal inputs, so a hit can never change the output; anything unrecognised or unreadable
-is a miss. The cache lives outside the repository, in ``$FLEETGEN_CACHE_DIR`` or
+A key is the SHA-256 of fleetgen's version, the digest of its own code (``code_digest``) and
+whatever the user of the store names as inputs, so equal keys mean equal inputs; anything
+unrecognised or unreadable is a miss. Its users: the inventory loader (parsed values by text,
+``RenderCache.values``), render groups (``generator.render.build``) and stamps
+(``generator.cache.stamp``). It lives outside the repository, in ``$FLEETGEN_CACHE_DIR`` or
 ``${XDG_CACHE_HOME:-~/.cache}/fleetgen``, in one SQLite file per fleetgen version, so it is never
-trusted across versions; it is safe to delete at any time. Since entries are addressed by content,
-clones and fleets share it.
+trusted across versions; it is safe to delete at any time. Render-group keys include the files'
+absolute paths, so a checkout at another path gets no render-group hits.
 """
 
 from __future__ import annotations
@@ -20,12 +20,9 @@ import json
 import os
 import sqlite3
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from generator import __version__
-
-if TYPE_CHECKING:
-    from generator.render.core import Built
 
 
 @functools.cache
@@ -144,21 +141,6 @@ class RenderCache:
             with contextlib.suppress(sqlite3.Error):
                 db.execute("ROLLBACK")
 
-    def get(self, key: str) -> Built | None:
-        """The files and objects of a render group stored under ``key``, or None."""
-        from generator.render.core import Built
-
-        try:
-            entry = json.loads(self.read(key) or "")
-            files = {str(p): str(t).encode("utf-8") for p, t in entry["files"].items()}
-            objects = [(str(m), str(g), str(k), str(ns), str(n), str(p), int(i))
-                       for m, g, k, ns, n, p, i in entry["objects"]]
-        except (ValueError, KeyError, TypeError, AttributeError):
-            self.misses += 1
-            return None
-        self.hits += 1
-        return Built(files, objects)
-
     def values(self, text: str, compute: Callable[[], Any]) -> Any:
         """The values of an inventory text: parsed once, then read back as JSON (about fifty
         times faster than YAML). Values JSON cannot hold exactly are never cached."""
@@ -175,8 +157,3 @@ class RenderCache:
         if json.loads(encoded)["values"] == value:
             self.write(key, encoded)
         return value
-
-    def put(self, key: str, built: Built) -> None:
-        """Store a built render group under ``key`` (at the next ``flush``)."""
-        self.write(key, json.dumps({"files": {p: b.decode("utf-8") for p, b in built.files.items()},
-                                    "objects": built.objects}))

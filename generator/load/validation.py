@@ -6,15 +6,16 @@ problem points at the file, line and column a person has to edit, with a hint wh
 
 from __future__ import annotations
 
-from functools import cache
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from generator.load.inventory import ClusterInventory, Origin
+from generator.load.inventory import ClusterInventory, Origin, locate
 from generator.load.model import ClusterSpec
+from generator.load.schema import allowed_keys
 from generator.problems import FleetError, Location, Problem, did_you_mean, path_text, show_value
 from generator.secrets import MASK, is_secret_key, is_secret_value
 from generator.yaml.io import Path_, load_positioned
@@ -26,13 +27,30 @@ _TYPE_NAMES = {
 }
 
 
+class Locator(Protocol):
+    """Anything that knows where the values of a document were written."""
+
+    def locate(self, path: Path_, *, key: bool = False) -> Location: ...
+
+
+@dataclass(frozen=True)
+class _Document:
+    """One YAML file's values and where each was written (for ``validate_file``)."""
+
+    file: str
+    origins: dict[Path_, Origin]
+
+    def locate(self, path: Path_, *, key: bool = False) -> Location:
+        return locate(self.origins, self.file, path, key=key)
+
+
 def to_spec(inv: ClusterInventory) -> tuple[ClusterSpec | None, list[Problem]]:
     data = {"name": inv.stem, **inv.data}
     spec, problems = validate(ClusterSpec, inv, data)
     return (spec if isinstance(spec, ClusterSpec) else None), problems
 
 
-def validate(model: type[BaseModel], inv: ClusterInventory, data: dict[str, Any]
+def validate(model: type[BaseModel], inv: Locator, data: dict[str, Any]
              ) -> tuple[BaseModel | None, list[Problem]]:
     """``data`` as ``model``, or the located problems (positions from ``inv``)."""
     try:
@@ -53,13 +71,13 @@ def validate_file(model: type[BaseModel], path: Path, rel: str) -> BaseModel:
         raise FleetError([Problem(Location(rel, 1, 1), "not-a-mapping",
                                   f"{rel} must be a mapping of keys to values")])
     origins = {p: Origin(positions.keys[p], loc) for p, loc in positions.values.items()}
-    result, problems = validate(model, ClusterInventory(rel, doc, origins), doc)
+    result, problems = validate(model, _Document(rel, origins), doc)
     if result is None:
         raise FleetError(problems)
     return result
 
 
-def _problem(inv: ClusterInventory, data: dict[str, Any], err: ErrorDetails,
+def _problem(inv: Locator, data: dict[str, Any], err: ErrorDetails,
              model: type[BaseModel] = ClusterSpec) -> Problem:
     kind = err["type"]
     loc = err["loc"]
@@ -149,44 +167,3 @@ def _type_hint(kind: str, value: Any) -> str:
     if kind == "int_type" and isinstance(value, str):
         return "write it without quotes" if value.strip().lstrip("+-").isdigit() else ""
     return ""
-
-
-@cache
-def _schema(model: type[BaseModel]) -> dict[str, Any]:
-    return model.model_json_schema(by_alias=True)
-
-
-def allowed_keys(path: Path_, model: type[BaseModel] = ClusterSpec) -> list[str]:
-    """The keys ``model`` accepts at ``path`` (for did-you-mean hints)."""
-    schema = _schema(model)
-    nodes = [schema]
-    for part in path:
-        nodes = [child for node in nodes for child in _children(schema, node, part)]
-    return sorted({key for node in nodes for key in _properties(schema, node)})
-
-
-def _properties(root: dict[str, Any], node: dict[str, Any]) -> list[str]:
-    node = _expand(root, node)
-    members = node.get("anyOf", []) + node.get("oneOf", [])
-    if members:
-        return [key for member in members for key in _properties(root, member)]
-    return list(node.get("properties", {}))
-
-
-def _expand(root: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
-    if "$ref" in node:
-        return _expand(root, root["$defs"][node["$ref"].split("/")[-1]])
-    return node
-
-
-def _children(root: dict[str, Any], node: dict[str, Any], part: str | int) -> list[dict[str, Any]]:
-    node = _expand(root, node)
-    members = node.get("anyOf", []) + node.get("oneOf", [])
-    if members:
-        return [c for member in members for c in _children(root, member, part)]
-    if isinstance(part, int):
-        return [node["items"]] if "items" in node else []
-    if part in node.get("properties", {}):
-        return [node["properties"][part]]
-    extra = node.get("additionalProperties")
-    return [extra] if isinstance(extra, dict) else []

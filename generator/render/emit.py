@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from generator.render.core import RenderedFile
+from generator.render.layout import RenderedFile
 from generator.yaml.io import dump, needs_quotes
 
 HEAD_KEYS = ("apiVersion", "kind", "metadata", "spec")

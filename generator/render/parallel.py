@@ -9,15 +9,13 @@ on timing.
 from __future__ import annotations
 
 import multiprocessing
-from typing import TYPE_CHECKING, Callable, Union
+from typing import Callable, Union
 
 from generator.problems import FleetError
+from generator.render.build import Built, GroupBuilder
+from generator.render.layout import Output
 
-if TYPE_CHECKING:
-    from generator.pipeline import GroupBuilder
-    from generator.render.core import Built, Output
-
-Result = Union["Built", FleetError]
+Result = Union[Built, FleetError]
 _WORK: tuple[GroupBuilder, list[list[Output]]] | None = None  # set in the parent before forking
 
 

@@ -12,19 +12,12 @@ from typing import Any
 
 from generator.check.fleet import Cluster, GitOpsTarget, Management, PoolUse
 from generator.check.flags import cluster_flags, set_commands
-from generator.load.model import AWS, Azure, ClusterSpec, IPPool, Machine, MachineDeployment
+from generator.load.model import (DEFAULT_MACHINE, AWS, Azure, ClusterSpec, IPPool, Machine,
+                                  MachineDeployment)
+
+Source = Cluster | PoolUse | Management | GitOpsTarget  # what one template renders
 
 POOL_API_GROUP = "ipam.cluster.x-k8s.io"
-
-# Machine sizes the TKG ClusterClasses default to (clusterclass-variables.yaml).
-VSPHERE_MACHINE = {"controlPlane": {"numCPUs": 2, "diskGiB": 40, "memoryMiB": 8192},
-                   "worker": {"numCPUs": 2, "diskGiB": 40, "memoryMiB": 4096}}
-AWS_MACHINE = {"controlPlane": {"instanceType": "t3.large", "rootVolumeGiB": 80},
-               "worker": {"instanceType": "m5.large", "rootVolumeGiB": 80}}
-AZURE_MACHINE = {"controlPlane": {"vmSize": "Standard_D2s_v3", "osDiskGiB": 128},
-                 "worker": {"vmSize": "Standard_D2s_v3", "osDiskGiB": 128}}
-DEFAULT_MACHINE: dict[str, dict[str, dict[str, Any]]] = {"vsphere": VSPHERE_MACHINE, "aws": AWS_MACHINE, "azure": AZURE_MACHINE}
-
 
 def compact(value: Any) -> Any:
     """The ``compact`` filter: drop the None values of mappings, at any depth.
@@ -211,3 +204,14 @@ def pool_view(pool: PoolUse) -> dict[str, Any]:
         "excluded_addresses": spec.excluded_addresses,
         "users": sorted(u.spec.name for u in pool.users),
     }
+
+
+def view_of(source: Source) -> dict[str, Any]:
+    """The values a template rendering ``source`` sees, under its one-letter name."""
+    if isinstance(source, Cluster):
+        return {"c": cluster_view(source)}
+    if isinstance(source, Management):
+        return {"m": management_view(source)}
+    if isinstance(source, GitOpsTarget):
+        return {"g": gitops_view(source)}
+    return {"p": pool_view(source)}

@@ -20,6 +20,7 @@ from generator.net.addresses import AddressSet
 from generator.load.model import POOL_KINDS
 from generator.secrets import masked, scrub
 from generator.problems import path_text
+from generator.render.layout import cluster_folder
 from generator.yaml.io import load_fast_all
 
 Kind = Literal["added", "removed", "changed"]
@@ -69,11 +70,6 @@ class Item:
     file: str
     title: str
     content: Any
-
-
-def _cluster_folder(path: str) -> str | None:
-    parts = PurePosixPath(path).parts
-    return "/".join(parts[:3]) if len(parts) == 4 and not parts[1].startswith("_") else None
 
 
 def items_of(files: dict[str, bytes]) -> dict[str, Item]:
@@ -163,7 +159,7 @@ def compare(old_files: dict[str, bytes], new_files: dict[str, bytes]) -> list[Ch
         a, b = old.get(key), new.get(key)
         ref = b or a
         assert ref is not None
-        cluster = _cluster_folder(ref.file)
+        cluster = cluster_folder(ref.file)
         if a is None or b is None:
             kind: Kind = "added" if a is None else "removed"
             change = Change(kind, ref.file, ref.title, cluster, old=masked(a.content) if a else None,

@@ -16,7 +16,7 @@ from rich.text import Text
 
 from generator.review.diff import Change, FieldChange
 from generator.check.pools import capacity
-from generator.pipeline import Review
+from generator.review.result import Review
 from generator.review.risks import RISK_CLASSES, Risk
 
 MARK = {"added": "+", "removed": "-", "changed": "~"}

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from generator.render.emit import canonical_object, file_text, kustomizations
-from generator.render.core import RenderedFile
+from generator.render.layout import RenderedFile
 from generator.yaml.io import dump, needs_quotes
 
 

@@ -1,0 +1,225 @@
+"""Building one render group (a cluster's folder, or one shared file) into bytes: render its
+templates, apply the cluster's overlays, write canonical YAML, and collect the identity of every
+Kubernetes object (``Built``). Also how a group is keyed and kept in the render cache.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from generator.cache.store import RenderCache, digest_files
+from generator.check.fleet import Cluster, GitOpsTarget, Management
+from generator.overlay.apply import overlay_objects
+from generator.overlay.load import Overlay, load_overlay, load_overlay_file
+from generator.paths import cluster_overlay_file
+from generator.problems import FleetError, Location, Problem
+from generator.render.emit import emit
+from generator.render.layout import Output, RenderedFile
+from generator.render.sandbox import Renderer
+from generator.render.views import Source, view_of
+
+
+class Subject:
+    """What is being rendered, for error messages; worked out only when one is printed (naming
+    a pool means reading positions)."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+
+    def __str__(self) -> str:
+        return _subject(self.source)
+
+
+def _subject(source: Source) -> str:
+    if isinstance(source, Cluster):
+        return f"cluster '{source.spec.name}' ({source.inventory.file})"
+    if isinstance(source, Management):
+        return f"management cluster '{source.name}'"
+    if isinstance(source, GitOpsTarget):
+        return f"the GitOps objects of '{source.management_cluster}'"
+    return f"pool '{source.name}' ({source.declared_at})"
+
+
+def render_outputs(outputs: list[Output], renderer: Renderer) -> list[RenderedFile]:
+    """Render the given outputs; every problem of every file is collected before raising."""
+    views: dict[int, dict[str, Any]] = {}
+
+    def context(source: Source) -> dict[str, Any]:
+        if id(source) not in views:
+            views[id(source)] = view_of(source)
+        return views[id(source)]
+
+    rendered: list[RenderedFile] = []
+    problems: list[Problem] = []
+    for output in outputs:
+        try:
+            if output.text:
+                ((template, source),) = output.documents
+                rendered.append(RenderedFile(output.path, (), output.kubernetes,
+                                             renderer.text(template, context(source),
+                                                           Subject(source))))
+                continue
+            docs = tuple(renderer.document(template, context(source), Subject(source))
+                         for template, source in output.documents)
+        except FleetError as exc:
+            problems.extend(exc.problems)
+            continue
+        rendered.append(RenderedFile(output.path, docs, output.kubernetes))
+    if problems:
+        raise FleetError(problems)
+    return rendered
+
+
+ObjectIdentity = tuple[str, str, str, str, str, str, int]
+"""A rendered object: management cluster, API group, kind, namespace, name; its file and its
+index in the file."""
+
+
+@dataclass(frozen=True)
+class Built:
+    """A built render group: the bytes of its files and the identities of its objects."""
+
+    files: dict[str, bytes]
+    objects: list[ObjectIdentity]
+
+
+def object_identities(files: list[RenderedFile]) -> list[ObjectIdentity]:
+    """Every Kubernetes object's identity; each must have apiVersion, kind and a name."""
+    problems: list[Problem] = []
+    out: list[ObjectIdentity] = []
+    for f in files:
+        if not f.kubernetes:
+            continue
+        for index, doc in enumerate(f.documents):
+            meta = doc.get("metadata") if isinstance(doc, dict) else None
+            name = meta.get("name") if isinstance(meta, dict) else None
+            if not (isinstance(doc, dict) and doc.get("apiVersion") and doc.get("kind")
+                    and isinstance(name, str) and name):
+                problems.append(Problem(Location(f"rendered/{f.path}"), "template-output",
+                                        "a rendered object lacks apiVersion, kind or "
+                                        "metadata.name", "check the template that writes it"))
+                continue
+            group = str(doc["apiVersion"]).rpartition("/")[0]
+            out.append((f.path.split("/", 1)[0], group, str(doc["kind"]),
+                        str(meta.get("namespace") or ""), name,  # type: ignore[union-attr]
+                        f.path, index))
+    if problems:
+        raise FleetError(problems)
+    return out
+
+
+def check_duplicate_objects(objects: list[ObjectIdentity]) -> None:
+    """No two objects on one management cluster share an identity (kustomize would refuse the
+    build)."""
+    problems: list[Problem] = []
+    seen: dict[tuple[str, ...], tuple[str, int]] = {}
+    for mgmt, group, kind, namespace, name, path, index in sorted(objects, key=lambda o: o[5:]):
+        first = seen.setdefault((mgmt, group, kind, namespace, name), (path, index))
+        if first != (path, index):
+            problems.append(Problem(Location(f"rendered/{path}"), "duplicate-object",
+                                    f"{kind} {namespace + '/' if namespace else ''}"
+                                    f"{name} is also written to rendered/{first[0]}"))
+    if problems:
+        raise FleetError(problems)
+
+
+# --- groups, and the cache ---------------------------------------------------------------------
+
+def groups(outputs: list[Output]) -> list[list[Output]]:
+    """Outputs that are rendered (and cached) together: all files of one cluster's folder, since
+    its overlays patch them together; every other output alone."""
+    by_folder: dict[str, list[Output]] = {}
+    alone: list[list[Output]] = []
+    for output in outputs:
+        if output.owner is not None:
+            by_folder.setdefault(output.owner.folder, []).append(output)
+        else:
+            alone.append([output])
+    return [*by_folder.values(), *alone]
+
+
+def cache_key(cache: RenderCache, root: Path, group: list[Output], shared: str) -> str:
+    """The key of a group's entry: ``shared`` (the templates and overlays), the cluster's own
+    overlay file, the output paths and the values the templates see."""
+    sources = {id(s): s for o in group for _t, s in o.documents}
+    views = [json.dumps(view_of(s), sort_keys=True, default=str) for s in sources.values()]
+    local = [root / cluster_overlay_file(s.inventory.file) for s in sources.values()
+             if isinstance(s, Cluster)]
+    return cache.key(shared, digest_files(local), *(o.path for o in group), *views)
+
+
+def cached_built(cache: RenderCache, key: str) -> Built | None:
+    """The built group stored under ``key``, or None (a bad entry is a miss)."""
+    try:
+        entry = json.loads(cache.read(key) or "")
+        files = {str(p): str(t).encode("utf-8") for p, t in entry["files"].items()}
+        objects = [(str(m), str(g), str(k), str(ns), str(n), str(p), int(i))
+                   for m, g, k, ns, n, p, i in entry["objects"]]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        cache.misses += 1
+        return None
+    cache.hits += 1
+    return Built(files, objects)
+
+
+def store_built(cache: RenderCache, key: str, built: Built) -> None:
+    """Store a built group under ``key`` (at the cache's next flush)."""
+    cache.write(key, json.dumps({"files": {p: b.decode("utf-8") for p, b in built.files.items()},
+                                 "objects": built.objects}))
+
+
+# --- building a group --------------------------------------------------------------------------
+
+class GroupBuilder:
+    """Builds one render group (see ``groups``) at a time into the bytes of its files: render
+    its templates, apply its cluster's overlays (in inventory order, then the cluster's own
+    ``<cluster>.overlay.yaml``), write the canonical YAML. Documents live only while their group
+    is built, so memory holds bytes, not the parsed objects of the whole fleet."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.renderer = Renderer(root)
+        self._overlays: dict[str, Overlay | FleetError] = {}
+
+    def _overlay(self, name: str, file: str | None = None) -> Overlay | FleetError:
+        key = file or name
+        if key not in self._overlays:
+            try:
+                self._overlays[key] = load_overlay_file(self.root, Path(file)) if file else \
+                    load_overlay(self.root, name)
+            except FleetError as exc:
+                self._overlays[key] = exc
+        return self._overlays[key]
+
+    def _apply_overlays(self, cluster: Cluster, rendered: list[RenderedFile]
+                        ) -> list[RenderedFile]:
+        chosen = [self._overlay(name) for name in cluster.spec.overlays]
+        local = cluster_overlay_file(cluster.inventory.file)
+        if (self.root / local).is_file():
+            chosen.append(self._overlay(local, local))
+        failed = [problem for o in chosen if isinstance(o, FleetError) for problem in o.problems]
+        if failed:
+            raise FleetError(failed)
+        indexes = [i for i, f in enumerate(rendered) if f.kubernetes]
+        if not chosen or not indexes:
+            return rendered
+        docs = [doc for i in indexes for doc in rendered[i].documents]
+        patched = overlay_objects(docs, [o for o in chosen if isinstance(o, Overlay)],
+                                  f"cluster '{cluster.spec.name}'")
+        out = list(rendered)
+        for i in indexes:
+            count = len(rendered[i].documents)
+            out[i] = replace(rendered[i], documents=tuple(patched[:count]))
+            patched = patched[count:]
+        return out
+
+    def build(self, group: list[Output]) -> Built:
+        """The group's files and objects; raises FleetError with every problem found."""
+        rendered = render_outputs(group, self.renderer)
+        cluster = group[0].owner
+        if cluster is not None:
+            rendered = self._apply_overlays(cluster, rendered)
+        return Built(emit(rendered), object_identities(rendered))

@@ -1,0 +1,203 @@
+"""The template sandbox: Jinja2's immutable sandbox with StrictUndefined and limits, the `yaml`,
+`json` and `compact` filters, and the ``Renderer`` that turns one template and its values into
+text or YAML documents.
+
+Templates may only lay out the plain values ``generator.render.views`` prepared, and a misspelled
+name is an error, not an empty string. A fleet repository's own ``templates/`` folder overrides a
+built-in template of the same name.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from jinja2 import (ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError,
+                    TemplateRuntimeError, TemplateSyntaxError)
+from jinja2 import nodes, pass_eval_context
+from jinja2.compiler import CodeGenerator, Frame
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from ruamel.yaml.error import YAMLError
+
+from generator.paths import TEMPLATES_DIR
+from generator.problems import FleetError, Location, Problem
+from generator.render.views import compact
+from generator.yaml.io import load_fast
+
+BUILTIN = "(built-in)"
+
+def to_yaml_flow(value: Any) -> str:
+    """The ``yaml`` filter: a value as one line of flow YAML (JSON is valid YAML 1.2 and 1.1)."""
+    return Encoded(json.dumps(value, ensure_ascii=False, separators=(", ", ": ")))
+
+
+def to_json(value: Any) -> str:
+    """The ``json`` filter: indented JSON with keys in the order the view gives them."""
+    return Encoded(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+MAX_SEQUENCE = 1_000_000  # characters or items a template may build with `*`
+MAX_OUTPUT = 4_000_000    # characters one rendered file may have
+_FORMAT_WIDTH = re.compile(r"%[-+ #0]*(\d+)")
+
+
+class _NoNoneCodeGenerator(CodeGenerator):
+    """Compiles `a ~ b` to the sandbox's own join, which refuses None (Jinja's turns it into
+    the text "None")."""
+
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        self.write("environment.concat_text((")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write("))")
+
+
+def _refuse_none(values: Any) -> None:
+    if any(v is None for v in values):
+        raise TemplateRuntimeError("a value is None; write it with `| yaml` (null) or test it "
+                                   "with `is none`")
+
+
+class FleetSandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox, plus limits on what a template can build: `'a' * 10**9` or
+    `2 ** 10**9` fails fast instead of exhausting memory, and None never renders as "None"."""
+
+    intercepted_binops = frozenset({"*", "**", "%"})
+    code_generator_class = _NoNoneCodeGenerator
+
+    @staticmethod
+    def concat_text(parts: tuple[Any, ...]) -> str:
+        _refuse_none(parts)
+        return "".join(str(p) for p in parts)
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int) and abs(right) > 1000:
+            raise SecurityError(f"the exponent {right} is too large")
+        if operator == "*":
+            for seq, count in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(count, int) \
+                        and len(seq) * count > MAX_SEQUENCE:
+                    raise SecurityError(f"the result of * would hold {len(seq) * count} items")
+        if operator == "%" and isinstance(left, str):
+            widths = [int(w) for w in _FORMAT_WIDTH.findall(left)]
+            if widths and max(widths) > MAX_SEQUENCE:
+                raise SecurityError(f"a format width of {max(widths)} is too large")
+        return super().call_binop(context, operator, left, right)
+
+
+class Encoded(str):
+    """Text the `yaml` or `json` filter made: safe to paste into the output as it is."""
+
+
+_LINE_BREAK = re.compile("[\n\r\x85\u2028\u2029]")
+
+
+def _finalize(value: Any) -> Any:
+    if value is None:
+        raise TemplateRuntimeError("a value is None; write it with `| yaml` (null) or test it "
+                                   "with `is none`")
+    if isinstance(value, str) and not isinstance(value, Encoded) and _LINE_BREAK.search(value):
+        # Pasted raw, a line break would add keys to the output: values go through `| yaml`.
+        raise TemplateRuntimeError("a value holding a line break is written raw; write it "
+                                   "with `| yaml`")
+    return value
+
+
+def refuse_template_links(root: Path) -> None:
+    """A fleet's templates/ and the templates in it are real files: a link could read anything,
+    outside the repository included (and a looping one would silently fall back to a built-in)."""
+    folder = root / TEMPLATES_DIR
+    links = [folder] if folder.is_symlink() else (
+        [p for p in sorted(folder.rglob("*")) if p.is_symlink()] if folder.is_dir() else [])
+    if links:
+        raise FleetError([Problem(Location(p.relative_to(root).as_posix()), "symlink",
+                                  "templates are not read through symlinks",
+                                  "copy the template into templates/") for p in links])
+
+
+def environment(root: Path) -> ImmutableSandboxedEnvironment:
+    refuse_template_links(root)
+    loaders = []
+    if (root / TEMPLATES_DIR).is_dir():
+        loaders.append(FileSystemLoader(root / TEMPLATES_DIR))
+    loaders.append(FileSystemLoader(str(files("generator.templates"))))
+    env = FleetSandbox(loader=ChoiceLoader(loaders), undefined=StrictUndefined,
+                       keep_trailing_newline=True, autoescape=False, finalize=_finalize)
+    env.filters["yaml"] = to_yaml_flow
+    env.filters["json"] = to_json
+    env.filters["compact"] = compact
+    # `| string` and `| join` would also turn None into the text "None".
+    string, join = env.filters["string"], env.filters["join"]
+
+    def strict_string(value: Any) -> Any:
+        _refuse_none([value])
+        return string(value)
+
+    @pass_eval_context
+    def strict_join(ctx: Any, value: Any, d: str = "", attribute: Any = None) -> Any:
+        items = list(value)
+        _refuse_none(items)
+        return join(ctx, items, d, attribute)
+
+    env.filters["string"], env.filters["join"] = strict_string, strict_join
+    return env
+
+
+class Renderer:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.env = environment(root)
+
+    def template_path(self, name: str) -> str:
+        local = self.root / TEMPLATES_DIR / name
+        return f"{TEMPLATES_DIR}/{name}" if local.is_file() else f"{TEMPLATES_DIR}/{name} {BUILTIN}"
+
+    def text(self, template: str, context: dict[str, Any], subject: object) -> str:
+        """Render one template to text; problems name the template and the subject."""
+        try:
+            text = self.env.get_template(template).render(context)
+        except TemplateSyntaxError as exc:
+            name = exc.name or template
+            raise FleetError([Problem(Location(self.template_path(name), exc.lineno, 1),
+                                      "template-syntax", exc.message or str(exc))]) from None
+        except TemplateError as exc:
+            raise FleetError([Problem(Location(self.template_path(template), _template_line(exc)),
+                                      "template-error", f"rendering {subject}: {exc}")]) from None
+        except Exception as exc:  # noqa: BLE001 - template code is input: its failures are too
+            # (ZeroDivisionError, TypeError, OverflowError for range(10**9), RecursionError…)
+            raise FleetError([Problem(Location(self.template_path(template), _template_line(exc)),
+                                      "template-error", f"rendering {subject}: "
+                                      f"{type(exc).__name__}: {exc}")]) from None
+        if len(text) > MAX_OUTPUT:
+            raise FleetError([Problem(Location(self.template_path(template)), "template-output",
+                                      f"rendering {subject} gave {len(text)} characters, more "
+                                      f"than the {MAX_OUTPUT} a file may have")])
+        return text if text.endswith("\n") else text + "\n"
+
+    def document(self, template: str, context: dict[str, Any], subject: object) -> Any:
+        """Render one template and parse its output as YAML."""
+        text = self.text(template, context, subject)
+        try:
+            return load_fast(text)
+        except YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else 0
+            raise FleetError([Problem(Location(self.template_path(template)), "template-output",
+                                      f"rendering {subject} gave invalid YAML at output line "
+                                      f"{line}: {getattr(exc, 'problem', exc)}")]) from None
+
+
+def _template_line(exc: BaseException) -> int:
+    """The template line an error happened on, from the traceback Jinja maps to template lines."""
+    tb = exc.__traceback__
+    line = 0
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(".j2"):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line

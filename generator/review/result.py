@@ -1,0 +1,17 @@
+"""What a review found: the changes to rendered/, their risks, and what was compared."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from generator.check.fleet import Fleet
+from generator.review.diff import Change
+from generator.review.risks import Risk
+
+
+@dataclass(frozen=True)
+class Review:
+    changes: list[Change]
+    risks: list[Risk]
+    fleet: Fleet
+    compared: str  # what the new render was compared with, for the report
