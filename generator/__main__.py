@@ -1,3 +1,5 @@
+"""``python -m generator``: the same program as ``fleetgen``."""
+
 from generator.launcher import main
 
 main()

@@ -1,30 +1,26 @@
-"""The command line: parse options, call the core, map outcomes to exit codes in one place."""
+"""The command line: options, and the one place outcomes become exit codes.
+
+Each command's body is a function in ``generator.commands`` that takes plain arguments and
+returns the exit code; it is imported when the command runs, so `fleetgen --help` and shell
+completion start in a fraction of a second."""
 
 from __future__ import annotations
 
-import json
 import sys
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Callable, Iterator, NoReturn, Optional
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Iterator, NoReturn, Optional
 
 import typer
 
-from generator.launcher import err as _err
-from generator.launcher import out as _out
-from generator.launcher import stamped as _stamped
-from generator.problems import FleetError, Location, Problem, format_problems
+from generator.commands.exits import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_INVALID
+from generator.commands.output import err, out
+from generator.problems import FleetError, format_problems
 from generator.review.classes import RISK_CLASSES
 
-# The stages are imported inside the commands that use them, so `fleetgen --help` and shell
-# completion start in a fraction of a second.
 if TYPE_CHECKING:
     from generator.pipeline import Progress as RenderProgress
-
-EXIT_OK, EXIT_CHANGES, EXIT_INVALID, EXIT_INTERNAL, EXIT_POLICY, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
 app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode=None,
                   help="Render TKG / Cluster API cluster inventories into GitOps manifests.")
@@ -68,29 +64,30 @@ def run(action: Callable[[], int], fmt: str = "text") -> NoReturn:
         code = action()
     except FleetError as exc:
         if fmt == "text":
-            _err(format_problems(exc.problems, fmt))
+            err(format_problems(exc.problems, fmt))
             errors = sum(1 for p in exc.problems if p.severity == "error")
             outcome = ("rendered/ is partly updated (each file whole, old or new); render "
                        "again to finish" if exc.partial else "nothing was written")
-            _err(f"{errors} error{'s' if errors != 1 else ''}; {outcome}")
+            err(f"{errors} error{'s' if errors != 1 else ''}; {outcome}")
         else:
-            _out(format_problems(exc.problems, fmt))
+            out(format_problems(exc.problems, fmt))
         code = EXIT_INVALID
     except KeyboardInterrupt:
-        _err("interrupted")
+        err("interrupted")
         code = EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the one place that turns surprises into exit 3
         from generator.problems import printable
         from generator.secrets import scrub
 
-        _err(f"An unexpected error has occurred: {type(exc).__name__}: {printable(scrub(str(exc)))}\n"
-             "This is a bug in fleetgen; please report it with the command you ran.")
+        err(f"An unexpected error has occurred: {type(exc).__name__}: {printable(scrub(str(exc)))}\n"
+            "This is a bug in fleetgen; please report it with the command you ran.")
         code = EXIT_INTERNAL
     raise typer.Exit(code)
 
 
 @app.command()
 def render(
+    ctx: typer.Context,
     root: RootOption = Path("."),
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if rendered/ is "
                                         "stale.")] = False,
@@ -110,29 +107,10 @@ def render(
     Example: fleetgen render --check
     """
     def body() -> int:
-        stamps, inputs = None, None
-        if not (select or force or no_cache):
-            from generator.cache.stamp import Stamps
-            stamps = Stamps()
-            answered, inputs = _stamped(stamps, root, check)
-            if answered:
-                return EXIT_OK
-        from generator import pipeline
-
-        with progress_bar("rendering", quiet) as progress:
-            result = pipeline.render(root, check=check, force=force, patterns=select, jobs=jobs,
-                                     progress=progress, use_cache=not no_cache)
-        plan = result.plan
-        warnings = format_problems(result.fleet.warnings, "text")
-        if stamps is not None and (result.written or not (plan.stale or plan.conflicts)):
-            stamps.record(inputs, warnings, result.tree)
-        if check:
-            lines = plan.summary() + [f"{p.location}: {p.message}" for p in plan.conflicts]
-            _out("\n".join(lines) if lines else "rendered/ is up to date")
-            return EXIT_CHANGES if plan.stale or plan.conflicts else EXIT_OK
-        _err(warnings)
-        _out("\n".join(plan.summary()) if result.written else "rendered/ is up to date")
-        return EXIT_OK
+        from generator.commands.render import render as command
+        return command(root, check=check, force=force, select=select, jobs=jobs,
+                       no_cache=no_cache, progress=lambda what: progress_bar(what, quiet),
+                       looked_up=ctx.obj)
 
     run(body)
 
@@ -147,18 +125,8 @@ def validate(
     Example: fleetgen validate --format github
     """
     def body() -> int:
-        from generator import pipeline
-        from generator.cache.store import RenderCache
-
-        cache = RenderCache()
-        fleet = pipeline.load_fleet(root.resolve(), cache=cache)
-        pipeline.wanted_files(root.resolve(), fleet, cache=cache)  # templates must render too
-        if fmt is Format.text:
-            _err(format_problems(fleet.warnings, "text"))
-            _out(f"{len(fleet.clusters)} clusters, {len(fleet.pools)} node pools: valid")
-        else:
-            _out(format_problems(fleet.warnings, fmt.value) or ("[]" if fmt is Format.json else ""))
-        return EXIT_OK
+        from generator.commands.validate import validate as command
+        return command(root, fmt.value)
 
     run(body, fmt.value)
 
@@ -174,14 +142,8 @@ def explain(
     Example: fleetgen explain payments network
     """
     def body() -> int:
-        from generator import pipeline
-        from generator.commands.explain import explain as explain_rows
-        from generator.commands.explain import find_cluster
-        fleet = pipeline.load_fleet(root.resolve())
-        rows = explain_rows(find_cluster(fleet, cluster), field)
-        width = max(len(r[0]) for r in rows)
-        _out("\n".join(f"{name:<{width}}  {value}  ({source})" for name, value, source in rows))
-        return EXIT_OK
+        from generator.commands.explain import explain as command
+        return command(root, cluster, field)
 
     run(body)
 
@@ -193,9 +155,8 @@ def schema() -> None:
     Example: fleetgen schema > inventory.schema.json
     """
     def body() -> int:
-        from generator.load.schema import inventory_schema
-        _out(json.dumps(inventory_schema(), indent=2, sort_keys=True))
-        return EXIT_OK
+        from generator.commands.schema import schema as command
+        return command()
 
     run(body)
 
@@ -234,32 +195,10 @@ def diff(
     Example: fleetgen diff --against origin/main --format markdown --fail-on ip-removed-in-use
     """
     def body() -> int:
-        from rich.console import Console
-
-        from generator import pipeline
-        from generator.ipam.plan import read_live
-        from generator.review.report import as_json as diff_json
-        from generator.review.report import as_markdown as diff_markdown
-        from generator.review.report import as_text as diff_text
-        classes = [c.strip() for c in (fail_on or "").split(",") if c.strip()]
-        unknown = [c for c in classes if c not in RISK_CLASSES]
-        if unknown:
-            raise FleetError([Problem(Location("."), "usage",
-                                      f"unknown risk class {', '.join(unknown)}",
-                                      f"risk classes: {', '.join(RISK_CLASSES)}")])
-        with progress_bar("rendering", quiet) as progress:
-            result = pipeline.review(root, against=against, base=base, head=head,
-                                     live=read_live(live) if live else None, jobs=jobs,
-                                     progress=progress)
-        if fmt is DiffFormat.json:
-            _out(json.dumps(diff_json(result), indent=2, ensure_ascii=False))
-        elif fmt is DiffFormat.markdown:
-            _out(diff_markdown(result, max_bytes))
-        else:
-            diff_text(result, Console(highlight=False, soft_wrap=True))
-        if any(r.cls in classes for r in result.risks):
-            return EXIT_POLICY
-        return EXIT_CHANGES if result.changes else EXIT_OK
+        from generator.commands.diff import diff as command
+        return command(root, against=against, base=base, head=head, live=live, fmt=fmt.value,
+                       max_bytes=max_bytes, fail_on=fail_on, jobs=jobs,
+                       progress=lambda what: progress_bar(what, quiet))
 
     run(body, "json" if fmt is DiffFormat.json else "text")
 
@@ -275,11 +214,8 @@ def init(
     Example: fleetgen init my-fleet && cd my-fleet && fleetgen render
     """
     def body() -> int:
-        from generator.commands.scaffold import init_fleet
-        written = init_fleet(target)
-        _out("\n".join(f"create {p.relative_to(target.resolve()).as_posix()}"
-                        if p.is_absolute() else f"create {p.as_posix()}" for p in written))
-        return EXIT_OK
+        from generator.commands.init import init as command
+        return command(target)
 
     run(body)
 
@@ -300,12 +236,8 @@ def new_cluster_command(
     Example: fleetgen new cluster clusters/site-a/prod/orders.yaml
     """
     def body() -> int:
-        from generator.commands.scaffold import new_cluster
-        base = root.resolve()
-        target = path if path.is_absolute() else Path.cwd() / path
-        written = new_cluster(base, target)
-        _out(f"wrote {written.relative_to(base).as_posix() if written.is_absolute() else written}")
-        return EXIT_OK
+        from generator.commands.new import new as command
+        return command(root, path)
 
     run(body)
 
@@ -334,14 +266,8 @@ def import_tkg_command(
     Example: fleetgen import tkg wl1.yaml --pool wl1-pool.yaml --to clusters/site-a/prod
     """
     def body() -> int:
-        from generator.tkg.importer import import_tkg
-        from generator.write.core import atomic_write
-        base = root.resolve()
-        result = import_tkg(base, flat, pool, to if to.is_absolute() else base / to)
-        _err(format_problems(result.reported, "text"))
-        atomic_write(result.path, result.text.encode("utf-8"))
-        _out(f"wrote {result.path.relative_to(base).as_posix()}")
-        return EXIT_OK
+        from generator.commands.import_tkg import import_tkg as command
+        return command(root, flat, pool, to)
 
     run(body)
 
@@ -371,17 +297,8 @@ def ipam_plan(
     Example: fleetgen ipam plan --live ipam-export.yaml
     """
     def body() -> int:
-        from generator import pipeline
-        from generator.ipam.plan import as_json as plan_json
-        from generator.ipam.plan import as_text as plan_text
-        from generator.ipam.plan import make_plan, read_live
-        fleet = pipeline.load_fleet(root.resolve(), relaxed=frozenset({"pool-capacity"}))
-        plan = make_plan(fleet, read_live(live) if live else None)
-        if fmt is PlanFormat.json:
-            _out(json.dumps(plan_json(plan), indent=2))
-        else:
-            _out(plan_text(plan))
-        return EXIT_POLICY if plan.blocked else EXIT_OK
+        from generator.commands.ipam import plan as command
+        return command(root, live, fmt.value)
 
     run(body, fmt.value)
 
@@ -398,29 +315,15 @@ def ipam_migrate(
     Example: fleetgen ipam migrate pools/*.yaml --write
     """
     def body() -> int:
-        from generator.ipam.migrate import migrate_file
-        from generator.write.core import atomic_write
-        results, problems = [], []
-        for path in files:
-            try:
-                results.append((path, *migrate_file(path, str(path))))
-            except FleetError as exc:
-                problems.extend(exc.problems)
-        if problems:
-            raise FleetError(problems)
-        for path, text, converted in results:
-            if write:
-                if converted:
-                    atomic_write(path, text.encode("utf-8"))
-                _err(f"{path}: {converted} pool{'s' if converted != 1 else ''} converted")
-            else:
-                _out(text)
-        return EXIT_OK
+        from generator.commands.ipam import migrate as command
+        return command(files, write)
 
     run(body)
 
 
-def main() -> None:
+def main(obj: Any = None) -> None:
+    """Run the command line. ``obj`` becomes the commands' context object: the launcher passes
+    the stamp lookup it made (``generator.commands.render.Lookup``) to the render command."""
     # One program name however it is started (`python -m generator` too), so usage lines and
     # shell completion (_FLEETGEN_COMPLETE) work the same.
-    app(prog_name="fleetgen")
+    app(prog_name="fleetgen", obj=obj)

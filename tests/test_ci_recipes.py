@@ -29,7 +29,7 @@ from ruamel.yaml import YAML
 
 from generator.cli import app
 from generator.review.risks import RISK_CLASSES
-from generator.commands.scaffold import init_fleet
+from generator.commands.init import init_fleet
 
 REPO = Path(__file__).resolve().parents[1]
 RECIPES = sorted((REPO / "docs" / "ci").glob("*.yml"))

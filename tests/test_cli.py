@@ -123,3 +123,29 @@ def test_shell_completion_completes_commands_and_options() -> None:
 
     assert complete("fleetgen ip", 1) == ["ipam"]
     assert complete("fleetgen diff --fa", 2) == ["--fail-on"]
+
+
+def test_render_takes_the_launchers_stamp_lookup_instead_of_reading_the_fleet_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The launcher hands the lookup it made (no stamp answered) to the render command as the
+    command line's context object; the fleet's inputs are not read a second time."""
+    from typer.testing import CliRunner
+
+    from generator.cli import app
+    from generator.commands import render
+    from support.fleets import small_fleet
+
+    root = small_fleet(tmp_path / "fleet").resolve()
+
+    def read_again(root: Path) -> None:
+        raise AssertionError("the fleet's inputs were read twice")
+
+    monkeypatch.setattr(render, "inputs_of", read_again)
+    monkeypatch.setenv("FLEETGEN_CACHE_DIR", str(tmp_path / "cache"))
+    looked_up = render.Lookup(root, answered=False, inputs=None)
+    result = CliRunner().invoke(app, ["render", "--root", str(root)], obj=looked_up,
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert (root / "rendered").is_dir()
+    again = CliRunner().invoke(app, ["render", "--check", "--root", str(root)])  # without it
+    assert again.exit_code == 3 and "read twice" in again.stderr

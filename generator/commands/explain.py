@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, Iterator
 
+from generator import pipeline
 from generator.check.fleet import Cluster, Fleet
+from generator.commands.exits import EXIT_OK
+from generator.commands.output import out
 from generator.problems import FleetError, Location, Problem, path_text
 from generator.yaml.io import Path_
 
@@ -35,9 +39,16 @@ def _leaves(value: Any, path: Path_) -> Iterator[tuple[Path_, Any]]:
         yield path, value
 
 
+def explain(root: Path, query: str, field: str | None) -> int:
+    """The command: one line per effective value of the cluster ``query`` names."""
+    fleet = pipeline.load_fleet(root.resolve())
+    rows = explain_rows(find_cluster(fleet, query), field)
+    width = max(len(r[0]) for r in rows)
+    out("\n".join(f"{name:<{width}}  {value}  ({source})" for name, value, source in rows))
+    return EXIT_OK
 
 
-def explain(cluster: Cluster, field: str | None = None) -> list[tuple[str, str, str]]:
+def explain_rows(cluster: Cluster, field: str | None = None) -> list[tuple[str, str, str]]:
     """(field, value as JSON, source) rows; source is ``file:line:col`` or ``default``."""
     effective = cluster.spec.effective()
     rows = []

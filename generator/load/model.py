@@ -31,6 +31,15 @@ DEFAULT_CLASS = {
     "azure": "tkg-azure-default-v1.1.1",
 }
 PLAN_MACHINE_COUNT = {"dev": 1, "prod": 3}
+# Machine sizes the TKG ClusterClasses default to (clusterclass-variables.yaml).
+VSPHERE_MACHINE = {"controlPlane": {"numCPUs": 2, "diskGiB": 40, "memoryMiB": 8192},
+                   "worker": {"numCPUs": 2, "diskGiB": 40, "memoryMiB": 4096}}
+AWS_MACHINE = {"controlPlane": {"instanceType": "t3.large", "rootVolumeGiB": 80},
+               "worker": {"instanceType": "m5.large", "rootVolumeGiB": 80}}
+AZURE_MACHINE = {"controlPlane": {"vmSize": "Standard_D2s_v3", "osDiskGiB": 128},
+                 "worker": {"vmSize": "Standard_D2s_v3", "osDiskGiB": 128}}
+DEFAULT_MACHINE: dict[str, dict[str, dict[str, Any]]] = {
+    "vsphere": VSPHERE_MACHINE, "aws": AWS_MACHINE, "azure": AZURE_MACHINE}
 AWS_DEFAULT_PRIVATE = ("10.0.0.0/24", "10.0.2.0/24", "10.0.4.0/24")
 AWS_DEFAULT_PUBLIC = ("10.0.1.0/24", "10.0.3.0/24", "10.0.5.0/24")
 

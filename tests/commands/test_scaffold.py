@@ -14,9 +14,11 @@ from ruamel.yaml import YAML
 
 from generator import pipeline
 from generator.problems import FleetError
-from generator.commands.scaffold import (SCHEMA_FILE, SOURCE_INSTALL, init_fleet, new_cluster,
-                                pinned_install, pull_request_workflow)
+from generator.commands.init import (SOURCE_INSTALL, init_fleet, pinned_install,
+                                     pull_request_workflow)
+from generator.commands.new import new_cluster
 from generator.load.schema import SCHEMA_ID, inventory_schema
+from generator.paths import SCHEMA_FILE
 from support.fleets import small_fleet, snapshot, write_tree
 
 REPO = Path(__file__).resolve().parents[2]
@@ -95,8 +97,8 @@ def test_init_workflow_is_the_documented_one_with_a_pinned_install(tmp_path: Pat
 
 
 def test_documented_pull_request_workflow_is_the_one_init_writes_but_installs_from_source() -> None:
-    # One text, two copies: edit _PULL_REQUEST_WORKFLOW in generator/scaffold.py, then rewrite
-    # docs/ci/github-pull-request.yml with pull_request_workflow(SOURCE_INSTALL).
+    # One text, two copies: edit generator/commands/skeleton/pull-request-workflow.yml, then
+    # rewrite docs/ci/github-pull-request.yml with pull_request_workflow(SOURCE_INSTALL).
     documented = (REPO / "docs" / "ci" / "github-pull-request.yml").read_text()
     assert documented == pull_request_workflow(SOURCE_INSTALL)
 

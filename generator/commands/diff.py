@@ -1,0 +1,46 @@
+"""``fleetgen diff``: what render would change in rendered/, object by object, with risk classes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+
+from generator import pipeline
+from generator.commands.exits import EXIT_CHANGES, EXIT_OK, EXIT_POLICY
+from generator.commands.output import out
+from generator.ipam.plan import read_live
+from generator.problems import FleetError, Location, Problem
+from generator.review.classes import RISK_CLASSES
+from generator.review.report import as_json, as_markdown, as_text
+
+if TYPE_CHECKING:
+    from generator.commands.output import ProgressBar
+
+
+def diff(root: Path, *, against: str | None, base: str | None, head: str | None,
+         live: Path | None, fmt: str, max_bytes: int, fail_on: str | None, jobs: int,
+         progress: ProgressBar) -> int:
+    """Exit 0 no change, 1 changes, 4 a ``fail_on`` risk class (comma-separated) was found;
+    ``fmt`` is text, markdown or json."""
+    classes = [c.strip() for c in (fail_on or "").split(",") if c.strip()]
+    unknown = [c for c in classes if c not in RISK_CLASSES]
+    if unknown:
+        raise FleetError([Problem(Location("."), "usage",
+                                  f"unknown risk class {', '.join(unknown)}",
+                                  f"risk classes: {', '.join(RISK_CLASSES)}")])
+    with progress("rendering") as callback:
+        result = pipeline.review(root, against=against, base=base, head=head,
+                                 live=read_live(live) if live else None, jobs=jobs,
+                                 progress=callback)
+    if fmt == "json":
+        out(json.dumps(as_json(result), indent=2, ensure_ascii=False))
+    elif fmt == "markdown":
+        out(as_markdown(result, max_bytes))
+    else:
+        as_text(result, Console(highlight=False, soft_wrap=True))
+    if any(r.cls in classes for r in result.risks):
+        return EXIT_POLICY
+    return EXIT_CHANGES if result.changes else EXIT_OK

@@ -1,0 +1,87 @@
+"""``fleetgen init``: start a fleet repository that validates and renders as it is.
+
+It only ever creates files, never changes one: a folder that is not empty is refused (a located
+FleetError, like every other stage). The files come from ``generator/commands/skeleton/``, package
+data written verbatim but for two placeholders: ``@VERSION@`` (fleetgen's version, in the README)
+and ``@INSTALL@`` (how CI installs fleetgen, in the pull-request workflow).
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+from generator import __version__
+from generator.commands.exits import EXIT_OK
+from generator.commands.output import out
+from generator.load.schema import schema_modeline, schema_text
+from generator.paths import CLUSTERS_DIR, DEFAULTS_FILE, OVERLAYS_DIR, SCHEMA_FILE
+from generator.problems import FleetError, Location, Problem
+from generator.write.core import atomic_write
+
+SOURCE_INSTALL = "python -m pip install ."
+"""How fleetgen's own repository (whose example fleet is a fleet repository) installs fleetgen."""
+
+# The files init writes (fleet path → its file in the skeleton), in the order it writes them:
+# the schema (not a skeleton file) comes first, so every modeline can point at it.
+SKELETON = {
+    f"{CLUSTERS_DIR}/{DEFAULTS_FILE}": "root-defaults.yaml",
+    f"{CLUSTERS_DIR}/example/dev/{DEFAULTS_FILE}": "example-defaults.yaml",
+    f"{CLUSTERS_DIR}/example/dev/hello.yaml": "hello.yaml",
+    f"{OVERLAYS_DIR}/README.md": "overlays-README.md",
+    ".gitignore": "gitignore",
+    ".github/workflows/fleetgen.yml": "pull-request-workflow.yml",
+    "README.md": "fleet-README.md",
+}
+
+
+def _skeleton(name: str) -> str:
+    return files("generator.commands.skeleton").joinpath(name).read_text(encoding="utf-8")
+
+
+def pinned_install(version: str = __version__) -> str:
+    """How a fleet repository installs fleetgen: pinned, so a render never changes by surprise."""
+    return f'python -m pip install "fleetgen=={version}"'
+
+
+def pull_request_workflow(install: str) -> str:
+    """The GitHub Actions pull-request workflow, installing fleetgen with ``install``.
+
+    One text for both copies: docs/ci/github-pull-request.yml (with SOURCE_INSTALL) and the
+    .github/workflows/fleetgen.yml that init writes (with pinned_install()).
+    tests/commands/test_scaffold.py holds the docs copy to this text, tests/test_ci_recipes.py
+    checks every fleetgen command in it against the real command line."""
+    return _skeleton(SKELETON[".github/workflows/fleetgen.yml"]).replace("@INSTALL@", install)
+
+
+def _fleet_files(version: str) -> dict[str, str]:
+    texts = {rel: _skeleton(name) for rel, name in SKELETON.items()}
+    texts[".github/workflows/fleetgen.yml"] = pull_request_workflow(pinned_install(version))
+    texts["README.md"] = texts["README.md"].replace("@VERSION@", version)
+    return {SCHEMA_FILE: schema_text(), **texts}
+
+
+def init_fleet(target: Path) -> list[Path]:
+    """Scaffold a fleet repository in ``target`` (created if missing) that validates and renders
+    as it is; returns the files written. Refuses a ``target`` that exists and is not empty."""
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise FleetError([Problem(Location(str(target)), "target-not-empty",
+                                  f"{target} exists and is not an empty folder; "
+                                  "fleetgen init writes into a new or empty folder only",
+                                  "pick a new folder name, e.g. fleetgen init my-fleet")])
+    written = []
+    for rel, text in _fleet_files(__version__).items():
+        path = target / rel
+        if rel.startswith(f"{CLUSTERS_DIR}/"):
+            text = schema_modeline(target, path) + text
+        atomic_write(path, text.encode("utf-8"))
+        written.append(path)
+    return sorted(written)
+
+
+def init(target: Path) -> int:
+    """The command: scaffold, then list the files created."""
+    written = init_fleet(target)
+    out("\n".join(f"create {p.relative_to(target.resolve()).as_posix()}"
+                  if p.is_absolute() else f"create {p.as_posix()}" for p in written))
+    return EXIT_OK
