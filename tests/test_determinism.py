@@ -25,7 +25,9 @@ def _copy_fleet(dest: Path) -> Path:
 
 
 def _render_in_subprocess(root: Path, **env: str) -> dict[str, bytes]:
-    environ = {**os.environ, **env}
+    """Each run with its own empty render cache beside its fleet: a run must not read values or
+    files that another run (under another hash seed) computed."""
+    environ = {**os.environ, "FLEETGEN_CACHE_DIR": str(root.parent / f"{root.name}-cache"), **env}
     subprocess.run([sys.executable, "-m", "generator", "render", "--root", str(root)],
                    check=True, env=environ, capture_output=True)
     return {p: data for p, (data, _mtime) in snapshot(root / "rendered").items()}
@@ -42,6 +44,7 @@ def test_hash_seed_and_time_zone_do_not_change_output(tmp_path: Path) -> None:
 
 def test_directory_listing_order_does_not_change_output(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLEETGEN_CACHE_DIR", str(tmp_path / "sorted-cache"))
     render(_copy_fleet(tmp_path / "sorted"))
     real_scandir = os.scandir
 
@@ -62,6 +65,7 @@ def test_directory_listing_order_does_not_change_output(tmp_path: Path,
             self._it.close()
 
     monkeypatch.setattr(inventory.os, "scandir", Shuffled)
+    monkeypatch.setenv("FLEETGEN_CACHE_DIR", str(tmp_path / "shuffled-cache"))  # its own, empty
     render(_copy_fleet(tmp_path / "shuffled"))
     assert calls, "the inventory walk must have gone through the shuffled listing"
     expected = {p: d for p, (d, _) in snapshot(tmp_path / "sorted" / "rendered").items()}

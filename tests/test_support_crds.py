@@ -18,7 +18,6 @@ from support.crds import (
     NoSchemaError,
     clusterclass_variables_validator,
     crds_dir,
-    object_validator,
     strict_schema,
     validate_object,
     validate_topology_variables,
@@ -303,7 +302,7 @@ def test_global_pool_is_cluster_scoped() -> None:
     assert validate_object(pool) == []
 
 
-# --- dispatch, caching, conversion, skipping -----------------------------------------------------
+# --- dispatch, conversion, skipping --------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -318,13 +317,6 @@ def test_objects_without_a_served_crd_raise(api_version: str, kind: str) -> None
     crds_dir()
     with pytest.raises(NoSchemaError):
         validate_object({"apiVersion": api_version, "kind": kind, "metadata": {"name": "x"}})
-
-
-def test_validators_are_cached() -> None:
-    crds_dir()
-    assert object_validator("cluster.x-k8s.io/v1beta1", "Cluster") is object_validator(
-        "cluster.x-k8s.io/v1beta1", "Cluster"
-    )
 
 
 def test_strict_schema_conversion() -> None:

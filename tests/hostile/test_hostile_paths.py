@@ -18,24 +18,13 @@ from pathlib import Path
 import pytest
 
 from support.cli import fleetgen
-from support.hostile import (WEB, WEB_FILE, assert_refused, assert_refused_cleanly, copy_fleet,
-                             primed_fleet, state, write)
+from support.hostile import WEB, WEB_FILE, assert_refused, assert_refused_cleanly, state, write
 
 NOT_A_NAME = ("is not a valid name: use lower-case letters, digits and '-', starting and ending "
               "with a letter or digit, at most 63 characters")
 NO_FOLLOW = ["symlinks are not followed in clusters/",
              "  hint: copy the file, or share values through _defaults.yaml"]
 LINK_HINT = "  hint: replace the link with a real folder (or remove it)"
-
-
-@pytest.fixture(scope="module")
-def primed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return primed_fleet(tmp_path_factory)
-
-
-@pytest.fixture
-def fleet(primed: Path, tmp_path: Path) -> Path:
-    return copy_fleet(primed, tmp_path / "repo")
 
 
 @pytest.fixture

@@ -14,8 +14,7 @@ import generator.write.core
 from generator.problems import Location, Problem
 from generator.secrets import scrub
 from support.cli import fleetgen
-from support.hostile import (WEB, WEB_FILE, assert_refused, copy_fleet, primed_fleet, state,
-                             write)
+from support.hostile import WEB, WEB_FILE, assert_refused, state, write
 
 SECRET = "hunter2-Sup3rS3cret"
 ENCODED = f"<encoded:{base64.b64encode(SECRET.encode()).decode()}>"
@@ -23,16 +22,6 @@ PEM = (f"-----BEGIN OPENSSH PRIVATE KEY-----\\n{SECRET}\\n-----END OPENSSH PRIVA
 HINT = ("  hint: keep it in a Secret on the management cluster and reference it (identityRef); "
         "remove it from git history too")
 LEAKS = (SECRET, base64.b64encode(SECRET.encode()).decode())
-
-
-@pytest.fixture(scope="module")
-def primed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return primed_fleet(tmp_path_factory)
-
-
-@pytest.fixture
-def fleet(primed: Path, tmp_path: Path) -> Path:
-    return copy_fleet(primed, tmp_path / "fleet")
 
 
 def assert_no_leak(text: str) -> None:
@@ -111,8 +100,8 @@ def test_yaml_errors_never_print_a_secret(fleet: Path, text: str) -> None:
 
 def test_model_errors_never_print_a_secret_looking_value(fleet: Path) -> None:
     # A value the model rejects is quoted in the message, unless it looks like a secret.
-    from generator.load.validation import _show
-    assert _show(ENCODED) == "***"
+    from generator.problems import show_value
+    assert show_value(ENCODED) == "***"
     write(fleet, {WEB_FILE: WEB + f"cni: {SECRET}\n"})  # not secret-looking: shown, as a typo is
     assert f"'{SECRET}' is not allowed" in fleetgen(fleet, "render").stderr
 

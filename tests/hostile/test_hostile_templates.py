@@ -12,22 +12,11 @@ import pytest
 
 from generator.yaml.io import load_fast_all
 from support.cli import fleetgen
-from support.hostile import (WEB, WEB_FILE, assert_refused, assert_refused_cleanly, copy_fleet,
-                             primed_fleet, state, write)
+from support.hostile import WEB, WEB_FILE, assert_refused, assert_refused_cleanly, state, write
 
 HEAD = "apiVersion: config.tanzu.vmware.com/v1alpha1\nkind: ClientConfig\n"
 FEATURES = "templates/features.yaml.j2"
 CLUSTER = "templates/cluster.yaml.j2"
-
-
-@pytest.fixture(scope="module")
-def primed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return primed_fleet(tmp_path_factory)
-
-
-@pytest.fixture
-def fleet(primed: Path, tmp_path: Path) -> Path:
-    return copy_fleet(primed, tmp_path / "fleet")
 
 
 def subject(name: str) -> str:

@@ -18,21 +18,10 @@ from pathlib import Path
 import pytest
 
 from support.cli import fleetgen
-from support.hostile import (WEB, WEB_FILE, assert_refused, copy_fleet, primed_fleet, state,
-                             write)
+from support.hostile import WEB, WEB_FILE, assert_refused, state, write
 
 POOL = ("ipPools:\n  p:\n    addresses: [10.0.0.20-10.0.0.30]\n    prefix: 24\n"
         "    gateway: 10.0.0.1\n")
-
-
-@pytest.fixture(scope="module")
-def primed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return primed_fleet(tmp_path_factory)
-
-
-@pytest.fixture
-def fleet(primed: Path, tmp_path: Path) -> Path:
-    return copy_fleet(primed, tmp_path / "fleet")
 
 
 CASES = {

@@ -29,7 +29,7 @@ import generator.write.core
 from generator.write.core import locked
 from support.cli import fleetgen
 from support.hostile import (API, LOCK, WEB, WEB_FILE, assert_clean, assert_refused, copy_fleet,
-                             leftovers, primed_fleet, state, write)
+                             leftovers, state, write)
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = 20261127  # fixed: CI always tries the same crash points
@@ -40,16 +40,6 @@ JOURNAL = ".fleetgen-pending.json"
 NOTHING = "1 error; nothing was written"
 
 Tree = dict[str, bytes]
-
-
-@pytest.fixture(scope="module")
-def primed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return primed_fleet(tmp_path_factory)
-
-
-@pytest.fixture
-def fleet(primed: Path, tmp_path: Path) -> Path:
-    return copy_fleet(primed, tmp_path / "fleet")
 
 
 def files(root: Path) -> Tree:

@@ -14,18 +14,7 @@ import pytest
 from generator.yaml import io as yamlio
 from generator.problems import FleetError
 from support.cli import fleetgen
-from support.hostile import (WEB, WEB_FILE, assert_refused, copy_fleet, primed_fleet, state,
-                             write)
-
-
-@pytest.fixture(scope="module")
-def primed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return primed_fleet(tmp_path_factory)
-
-
-@pytest.fixture
-def fleet(primed: Path, tmp_path: Path) -> Path:
-    return copy_fleet(primed, tmp_path / "fleet")
+from support.hostile import WEB, WEB_FILE, assert_refused, state, write
 
 
 def bomb(levels: int, width: int = 9) -> str:

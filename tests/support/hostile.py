@@ -37,8 +37,9 @@ def make_fleet(root: Path, **clusters: str) -> Path:
 
 
 def primed_fleet(factory: pytest.TempPathFactory) -> Path:
-    """For a module-scoped fixture: the fleet rendered once, its render cache in a throwaway
-    folder (module fixtures run before the per-test $HOME guard of conftest)."""
+    """For the session fixture ``primed`` (tests/hostile/conftest.py): the fleet rendered once,
+    its render cache in a throwaway folder (session fixtures run before the per-test $HOME guard
+    of conftest)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("FLEETGEN_CACHE_DIR", str(factory.mktemp("cache")))
         return make_fleet(factory.mktemp("primed"))

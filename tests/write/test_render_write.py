@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from support.cli import fleetgen
 from support.fleets import small_fleet, snapshot, write_tree
 
@@ -152,11 +154,16 @@ def test_lock_file_is_not_left_behind(tmp_path: Path) -> None:
     assert not (tmp_path / "rendered/.fleetgen.lock").exists()
 
 
-def test_parallel_render_is_byte_identical(tmp_path: Path) -> None:
+def test_parallel_render_is_byte_identical(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each run with its own empty render cache: the second must render everything itself, not
+    read what the first one rendered."""
     clusters = {f"c{i:02}": f"controlPlane:\n  endpoint: 10.0.1.{i + 1}\n" for i in range(24)}
     small_fleet(tmp_path / "one", **clusters)
     small_fleet(tmp_path / "four", **clusters)
+    monkeypatch.setenv("FLEETGEN_CACHE_DIR", str(tmp_path / "cache-one"))
     assert fleetgen(tmp_path / "one", "render").exit_code == 0
+    monkeypatch.setenv("FLEETGEN_CACHE_DIR", str(tmp_path / "cache-four"))
     assert fleetgen(tmp_path / "four", "render", "--jobs", "4").exit_code == 0
     one = {p: d for p, (d, _) in snapshot(tmp_path / "one" / "rendered").items()}
     four = {p: d for p, (d, _) in snapshot(tmp_path / "four" / "rendered").items()}
