@@ -15,7 +15,7 @@ from generator.check.select import select
 from generator.ipam.plan import Live
 from generator.load.inventory import load_inventory
 from generator.load.settings import load_settings
-from generator.paths import MANIFEST, OVERLAYS_DIR, RENDERED_DIR, TEMPLATES_DIR
+from generator.paths import MANIFEST, OVERLAYS_DIR, RENDERED_DIR, TEMPLATES_DIR, walk
 from generator.problems import FleetError, Location, Problem
 from generator.render.build import (GroupBuilder, ObjectIdentity, cache_key, cached_built,
                                     check_duplicate_objects, groups, store_built)
@@ -120,10 +120,8 @@ RELAXED_FOR_REVIEW = frozenset({"pool-capacity", "pool-overlap"})
 
 def rendered_tree(base: Path) -> dict[str, bytes]:
     """The files of a rendered/ folder on disk (fleetgen's own bookkeeping left out)."""
-    if not base.is_dir():
-        return {}
-    return {p.relative_to(base).as_posix(): p.read_bytes() for p in sorted(base.rglob("*"))
-            if p.is_file() and not p.name.startswith(".fleetgen")}
+    return {rel: Path(path).read_bytes() for rel, path in walk(base)[0]
+            if not rel.rpartition("/")[2].startswith(".fleetgen")}
 
 
 def _render_at(repo: Path, commit: str, prefix: str) -> tuple[Fleet, dict[str, bytes]]:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.cache.store import RenderCache
-from generator.paths import INPUT_FILES, INPUT_FOLDERS, RENDERED_DIR
+from generator.paths import INPUT_FILES, INPUT_FOLDERS, RENDERED_DIR, NotPlain, walk
 
 
 class _Unstampable(Exception):
@@ -39,23 +39,12 @@ Stat = tuple[str, int, int, int]  # path, size (-1 for a folder), mtime_ns, inod
 
 def _walk(folder: Path, prefix: str, out: list[tuple[str, str]], stats: list[Stat]) -> None:
     try:
-        entries = list(os.scandir(folder))
-        info = folder.stat()
-    except FileNotFoundError:
-        return
-    except OSError:
+        files, folders = walk(folder, strict=True, stat=True)
+    except NotPlain:
         raise _Unstampable from None
-    stats.append((str(folder), -1, info.st_mtime_ns, info.st_ino))  # entries added or removed
-    for entry in entries:
-        rel = f"{prefix}{entry.name}"
-        if entry.is_symlink():
-            raise _Unstampable
-        if entry.is_dir(follow_symlinks=False):
-            _walk(Path(entry.path), rel + "/", out, stats)
-        elif entry.is_file(follow_symlinks=False):
-            out.append((rel, entry.path))
-        else:
-            raise _Unstampable
+    out.extend((prefix + rel, path) for rel, path in files)
+    stats.extend((path, -1, info.st_mtime_ns, info.st_ino)  # entries added or removed
+                 for path, info in folders if info is not None)
 
 
 def _digest(files: list[tuple[str, bytes]], h: Any) -> str:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from generator import __version__
+from generator.paths import walk
 
 
 @functools.cache
@@ -62,7 +63,7 @@ def digest_files(paths: list[Path]) -> str:
 
 
 def tree_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+    return sorted(Path(path) for _rel, path in walk(folder)[0])
 
 
 class RenderCache:
