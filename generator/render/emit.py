@@ -2,7 +2,8 @@
 
 Canonical form: ``apiVersion, kind, metadata, spec`` first, then the other keys as the template
 gave them; two-space indentation, no anchors, no folded lines, LF, one final newline; strings that
-a YAML 1.1 or 1.2 reader would retype are quoted (see ``yamlio.needs_quotes``).
+a YAML 1.1 or 1.2 reader would retype are quoted. Every file, kustomizations included, is written
+by ``generator.yaml.dump``, the one writer of YAML.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections import defaultdict
 from typing import Any
 
 from generator.render.layout import RenderedFile
-from generator.yaml.io import dump, needs_quotes
+from generator.yaml.dump import dump
 
 HEAD_KEYS = ("apiVersion", "kind", "metadata", "spec")
 KUSTOMIZATION = "kustomization.yaml"
@@ -43,16 +44,10 @@ def kustomizations(paths: list[str]) -> list[RenderedFile]:
             resources["/".join(parts[:depth])].add(parts[depth])
     out = []
     for folder, entries in sorted(resources.items()):
-        # Written directly (the same bytes the YAML dumper gives): there is one per folder, so
-        # a large fleet has thousands, and they are only a list of names.
-        names = "".join(f"- {_scalar(e)}\n" for e in sorted(entries, key=_resource_order))
-        text = f"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n{names}"
+        text = dump({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+                     "resources": sorted(entries, key=_resource_order)})
         out.append(RenderedFile(f"{folder}/{KUSTOMIZATION}", (), kubernetes=False, text=text))
     return out
-
-
-def _scalar(name: str) -> str:
-    return f"'{name}'" if needs_quotes(name) else name
 
 
 def _resource_order(entry: str) -> tuple[int, str]:

@@ -26,13 +26,14 @@ from ruamel.yaml.error import YAMLError
 from generator.paths import TEMPLATES_DIR
 from generator.problems import FleetError, Location, Problem
 from generator.render.views import compact
-from generator.yaml.io import load_fast
+from generator.yaml.dump import dump_flow
+from generator.yaml.fast import load_fast
 
 BUILTIN = "(built-in)"
 
 def to_yaml_flow(value: Any) -> str:
     """The ``yaml`` filter: a value as one line of flow YAML (JSON is valid YAML 1.2 and 1.1)."""
-    return Encoded(json.dumps(value, ensure_ascii=False, separators=(", ", ": ")))
+    return Encoded(dump_flow(value))
 
 
 def to_json(value: Any) -> str:

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from generator.yaml.io import dump, load_fast, ruamel_dump
+from generator.yaml.dump import dump, ruamel_dump
+from generator.yaml.fast import load_fast
 
 RUAMEL = YAML(typ="safe", pure=False)  # what load_fast must agree with (see ruamel_load)
 

@@ -1,0 +1,165 @@
+"""The one writer of canonical YAML: key order as given, two-space indentation, no anchors, no
+folded lines, LF, one final newline, and every string quoted that a YAML 1.1 *or* 1.2 reader
+would turn into something else (``needs_quotes``). Plain documents are written by a fast path
+that gives ruamel's bytes; anything else goes through ruamel's C-accelerated dumper.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.representer import SafeRepresenter
+from ruamel.yaml.resolver import implicit_resolvers
+
+_NON_STRING_BY_FIRST: dict[str, list[re.Pattern[str]]] = {}
+for _versions, _tag, _regexp, _first in implicit_resolvers:
+    if _tag != "tag:yaml.org,2002:str":
+        for _char in _first:
+            _NON_STRING_BY_FIRST.setdefault(_char, []).append(
+                re.compile(_regexp.pattern, _regexp.flags))
+
+
+def needs_quotes(text: str) -> bool:
+    """True when a plain scalar ``text`` would be read back as something other than a string by a
+    YAML 1.1 or YAML 1.2 reader (``on``, ``no``, ``1.10``, ``0755``, ``1:20``, ``~``, ``2024-01-01``).
+
+    >>> [needs_quotes(s) for s in ("on", "1.10", "0755", "1:20", "prod", "10.0.0.1")]
+    [True, True, True, True, False, False]
+    """
+    if not text:
+        return True
+    return any(regexp.match(text) for regexp in _NON_STRING_BY_FIRST.get(text[0], ()))
+
+
+class _CanonicalRepresenter(SafeRepresenter):
+    def ignore_aliases(self, data: Any) -> bool:  # no anchors, ever
+        return True
+
+
+def _represent_str(representer: SafeRepresenter, data: str) -> ScalarNode:
+    style = "'" if needs_quotes(data) else None
+    if "\n" in data:
+        style = "|"
+    return representer.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_CanonicalRepresenter.add_representer(str, _represent_str)
+
+
+def _dumper() -> YAML:
+    yaml = YAML(typ="safe", pure=False)
+    yaml.Representer = _CanonicalRepresenter
+    yaml.default_flow_style = False
+    yaml.width = 1 << 30  # never fold long lines
+    yaml.allow_unicode = True
+    yaml.line_break = "\n"  # type: ignore[assignment]
+    # The safe dumper sorts mapping keys unless told not to; templates decide the order.
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
+    return yaml
+
+
+_DUMPER = _dumper()
+
+
+class _Unusual(Exception):
+    """A value the fast path leaves to ruamel's dumper."""
+
+
+def dump(doc: Any) -> str:
+    """Canonical YAML text of one document: key order as given, LF, final newline.
+
+    Documents of plain values (what templates and overlays give) are written by ``_block``, the
+    same bytes as ruamel's dumper at a fraction of its cost (its representer is pure Python);
+    anything else (floats, unusual text, top-level scalars...) goes through ruamel itself. A
+    property test holds the two equal."""
+    if type(doc) in (dict, list) and doc:
+        lines: list[str] = []
+        try:
+            (_block_mapping if type(doc) is dict else _block_sequence)(doc, "", lines)
+        except _Unusual:
+            pass
+        else:
+            lines.append("")
+            return "\n".join(lines)
+    return ruamel_dump(doc)
+
+
+def ruamel_dump(doc: Any) -> str:
+    """``dump`` through ruamel's dumper alone: the reference ``dump``'s fast path must equal."""
+    stream = io.StringIO()
+    _DUMPER.dump(doc, stream)
+    return stream.getvalue()
+
+
+# Text ruamel writes plain (when it would not be read back as anything else): printable ASCII,
+# no indicator or '...' at the start, no ': ' or ' #' inside, no ':' at the end, no space at either end.
+_PLAIN_TEXT = re.compile(r"[A-Za-z0-9_./$^=~][A-Za-z0-9_./$^=~+@,()<>;%!&*?-]*(?:[ :]+[A-Za-z0-9_./$^=~+@,()<>;%!&*?-]+)*")
+_QUOTABLE_TEXT = re.compile(r"[ -~]*")  # printable ASCII: single quotes, ' doubled
+_MAX_KEY = 127  # longer keys are written as explicit '? ' keys
+
+
+def _scalar_text(value: Any) -> str:
+    kind = type(value)
+    if kind is str:
+        if needs_quotes(value):
+            if _QUOTABLE_TEXT.fullmatch(value):
+                return "'" + value.replace("'", "''") + "'"  # type: ignore[no-any-return]
+        elif _PLAIN_TEXT.fullmatch(value) and ": " not in value and value[:3] != "...":
+            return value  # type: ignore[no-any-return]
+    elif kind is bool:
+        return "true" if value else "false"
+    elif kind is int:
+        return str(value)
+    elif value is None:
+        return "null"
+    raise _Unusual
+
+
+def _inline(value: Any) -> str | None:
+    """How a value that fits on its key's line is written, or None for a non-empty collection."""
+    kind = type(value)
+    if kind is dict or kind is list:
+        return None if value else ("{}" if kind is dict else "[]")
+    return _scalar_text(value)
+
+
+def _block_mapping(doc: dict[Any, Any], indent: str, lines: list[str]) -> None:
+    for key, value in doc.items():
+        if type(key) is not str or len(key) > _MAX_KEY:
+            raise _Unusual
+        head = f"{indent}{_scalar_text(key)}:"
+        text = _inline(value)
+        if text is not None:
+            lines.append(f"{head} {text}")
+        elif type(value) is dict:
+            lines.append(head)
+            _block_mapping(value, indent + "  ", lines)
+        else:
+            lines.append(head)
+            _block_sequence(value, indent, lines)  # block lists sit at their key's indent
+
+
+def _block_sequence(items: list[Any], indent: str, lines: list[str]) -> None:
+    for item in items:
+        text = _inline(item)
+        if text is not None:
+            lines.append(f"{indent}- {text}")
+            continue
+        first = len(lines)
+        if type(item) is dict:
+            _block_mapping(item, indent + "  ", lines)
+        else:
+            _block_sequence(item, indent + "  ", lines)
+        # The first line of a nested collection shares the line of its '- '.
+        lines[first] = f"{indent}- {lines[first][len(indent) + 2:]}"
+
+
+def dump_flow(value: Any) -> str:
+    """``value`` as one line of flow YAML, for the templates' ``yaml`` filter: JSON, which YAML 1.2
+    and YAML 1.1 readers both read as the same value."""
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))

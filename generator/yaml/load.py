@@ -1,0 +1,171 @@
+"""The positioned loader of inventories: ruamel's round-trip loader, the only one that keeps the
+line and column of every key and value, which every problem report and ``fleetgen explain``
+need; and ``load_inventory_data``, the same values through the fast loader when no position is
+wanted. Every text is screened first (``generator.yaml.screen``).
+
+Both read YAML 1.2, so ``off`` stays a string and ``1.10`` is a float the strict model then refuses.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from generator.problems import FleetError, Location, Problem
+from generator.yaml.fast import load_screened
+from generator.yaml.screen import screen
+
+Path_ = tuple[str | int, ...]
+"""A path into a YAML document: map keys and list indexes."""
+
+
+@dataclass
+class Positions:
+    """Where each key and value of one loaded document stands."""
+
+    file: str
+    keys: dict[Path_, Location] = field(default_factory=dict)
+    values: dict[Path_, Location] = field(default_factory=dict)
+
+
+def _roundtrip_loader() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+_RT = _roundtrip_loader()
+
+
+def load_positioned(text: str, file: str) -> tuple[Any, Positions]:
+    """Load one inventory document into plain Python values plus the position of every node.
+
+    Raises FleetError with located problems on bad YAML: syntax errors, duplicate keys, and
+    everything ``screen`` refuses.
+    """
+    try:
+        screen(text, file, single=True)
+        doc = _RT.load(text)
+    except YAMLError as exc:
+        raise FleetError([_yaml_problem(exc, file)]) from None
+    positions = Positions(file)
+    return _plain(doc, (), positions), positions
+
+
+def load_positioned_all(text: str, file: str) -> list[tuple[Any, Positions]]:
+    """Every document of a multi-document file, each with its positions (see load_positioned)."""
+    try:
+        screen(text, file, single=False)
+        docs = list(_RT.load_all(text))
+    except YAMLError as exc:
+        raise FleetError([_yaml_problem(exc, file)]) from None
+    out = []
+    for doc in docs:
+        positions = Positions(file)
+        out.append((_plain(doc, (), positions), positions))
+    return out
+
+
+def load_inventory_data(text: str, file: str) -> Any:
+    """An inventory document's values through the C loader (no positions), with the same
+    screening and errors as ``load_positioned``; anything odd is re-read with positions so that
+    the problem is located."""
+    try:
+        screen(text, file, single=True)
+        doc = load_screened(text)
+    except YAMLError as exc:
+        raise FleetError([_yaml_problem(exc, file)]) from None
+    if not _plain_keys(doc):
+        load_positioned(text, file)  # raises the located yaml-key problem
+    return doc
+
+
+def _plain_keys(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain_keys(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain_keys(v) for v in value)
+    return True
+
+
+def _yaml_problem(exc: YAMLError, file: str) -> Problem:
+    if isinstance(exc, DuplicateKeyError):
+        return _marked_problem(exc, file, "duplicate-key",
+                               "a key may appear only once in a mapping")
+    if isinstance(exc, MarkedYAMLError):
+        return _marked_problem(exc, file, "yaml-syntax", "")
+    return Problem(Location(file, 1, 1), "yaml-syntax", " ".join(str(exc).split()))
+
+
+def _marked_problem(exc: MarkedYAMLError, file: str, code: str, hint: str) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    message = " ".join(part for part in (exc.context, exc.problem) if part) or str(exc)
+    if code == "duplicate-key":
+        # Name both lines, never the values (one of them may be a secret).
+        key = re.search(r'duplicate key "(.*?)"', message)
+        first = exc.context_mark
+        message = (f"duplicate key '{key.group(1) if key else '?'}'"
+                   + (f" (first at line {first.line + 1})" if first is not None else ""))
+    message = message.split(' in "<unicode string>"')[0]
+    return Problem(Location(file, line, col), code, " ".join(message.split()), hint)
+
+
+def _plain(node: Any, path: Path_, pos: Positions) -> Any:
+    """Turn ruamel's commented containers into dict/list/scalars, recording positions."""
+    if isinstance(node, CommentedMap):
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            kline, kcol = node.lc.key(key)
+            vline, vcol = node.lc.value(key)
+            if not isinstance(key, str):
+                raise FleetError([Problem(Location(pos.file, kline + 1, kcol + 1), "yaml-key",
+                                          f"keys must be text, not {_kind(key)}",
+                                          "put the key in quotes")])
+            child = (*path, str(key))
+            pos.keys[child] = Location(pos.file, kline + 1, kcol + 1)
+            pos.values[child] = Location(pos.file, vline + 1, vcol + 1)
+            out[str(key) if isinstance(key, str) else key] = _plain(value, child, pos)
+        return out
+    if isinstance(node, CommentedSeq):
+        items = []
+        for index, value in enumerate(node):
+            line, col = node.lc.item(index)
+            child = (*path, index)
+            pos.keys[child] = pos.values[child] = Location(pos.file, line + 1, col + 1)
+            items.append(_plain(value, child, pos))
+        return items
+    return _scalar(node)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "a list" if isinstance(value, (list, tuple)) else "a mapping" if isinstance(
+        value, dict) else "a value of another type"
+
+
+def _scalar(value: Any) -> Any:
+    # ruamel's round-trip scalars subclass int/float/str to remember their formatting; the model
+    # wants the plain types (bool first: it is an int subclass).
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, TaggedScalar):  # an empty `!!str` (the only tag the screen lets by)
+        return str(value.value or "")
+    return value
