@@ -20,6 +20,8 @@ SETTINGS_FILE = "fleetgen.yaml"  # fleet-wide settings (optional)
 RENDERED_DIR = "rendered"  # the output
 GITOPS_DIR = "_gitops"  # rendered/_gitops/<mgmt>/: the Flux / Argo CD objects
 MANIFEST = ".fleetgen-manifest.json"  # rendered/<MANIFEST>: the files fleetgen owns
+PENDING = ".fleetgen-pending.json"  # rendered/<PENDING>: the journal of a run under way
+LOCK = ".fleetgen.lock"  # rendered/<LOCK>: held while a run writes
 SCHEMA_FILE = ".fleetgen/inventory.schema.json"  # the inventory schema, for editors
 
 INPUT_FOLDERS = (CLUSTERS_DIR, OVERLAYS_DIR, TEMPLATES_DIR)  # everything a render reads ...

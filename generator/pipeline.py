@@ -26,7 +26,8 @@ from generator.review.diff import compare
 from generator.review.git import export_fleet, files_at, repository, verify
 from generator.review.result import Review
 from generator.review.risks import risks
-from generator.write.core import WritePlan, apply, plan_writes
+from generator.write.apply import apply
+from generator.write.plan import WritePlan, plan_writes
 
 
 def load_fleet(root: Path, *, relaxed: frozenset[str] = frozenset(),

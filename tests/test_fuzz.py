@@ -21,7 +21,8 @@ from generator import pipeline
 from generator.load.inventory import merge_layers
 from generator.net.addresses import AddressSet, Range, parse_entry, pool_addresses
 from generator.problems import FleetError
-from generator.yaml.io import dump, load_inventory_data, load_positioned, load_positioned_all
+from generator.yaml.dump import dump
+from generator.yaml.load import load_inventory_data, load_positioned, load_positioned_all
 from support.fleets import VSPHERE_DEFAULTS, write_tree
 
 

@@ -15,7 +15,7 @@ from generator.check.fleet import Cluster
 from generator.load.model import MACHINE_FIELDS, Machine, cidr_family, networks
 from generator.net.ip import family_of, parse_ip
 from generator.problems import Problem, path_text
-from generator.yaml.io import Path_
+from generator.yaml.load import Path_
 
 Rule = Callable[[Cluster], Iterator[Problem]]
 

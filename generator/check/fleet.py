@@ -10,7 +10,7 @@ from generator.load.model import ClusterSpec, IPPool
 from generator.load.settings import GitOps
 from generator.problems import Location, Problem, raise_if_errors
 from generator.load.validation import to_spec
-from generator.yaml.io import Path_
+from generator.yaml.load import Path_
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from generator.load.model import ManagementClusterSpec
 from generator.net.ip import parse_ip
 from generator.paths import OVERLAYS_DIR
 from generator.problems import Problem
-from generator.yaml.io import Path_
+from generator.yaml.load import Path_
 
 
 def unique_clusters(clusters: list[Cluster]) -> Iterator[Problem]:

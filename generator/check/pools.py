@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import heapq
 from dataclasses import dataclass, replace
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterator
 
 from generator.check.fleet import Cluster, PoolUse
 from generator.load.model import IPPool
@@ -18,7 +18,7 @@ from generator.net.addresses import (AddressSet, PoolAddresses, Range, address_t
                                      pool_addresses, single)
 from generator.net.ip import parse_ip
 from generator.problems import Location, Problem
-from generator.yaml.io import Path_
+from generator.yaml.load import Path_
 
 HEADROOM_WARNING = 0.10
 

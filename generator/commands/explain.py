@@ -11,7 +11,7 @@ from generator.check.fleet import Cluster, Fleet
 from generator.commands.exits import EXIT_OK
 from generator.commands.output import out
 from generator.problems import FleetError, Location, Problem, path_text
-from generator.yaml.io import Path_
+from generator.yaml.load import Path_
 
 
 def find_cluster(fleet: Fleet, query: str) -> Cluster:

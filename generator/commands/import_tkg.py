@@ -8,7 +8,7 @@ from generator.commands.exits import EXIT_OK
 from generator.commands.output import err, out
 from generator.problems import format_problems
 from generator.tkg.importer import import_tkg as import_flat
-from generator.write.core import atomic_write
+from generator.write.files import atomic_write
 
 
 def import_tkg(root: Path, flat: Path, pool: Path | None, to: Path) -> int:

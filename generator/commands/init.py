@@ -17,7 +17,7 @@ from generator.commands.output import out
 from generator.load.schema import schema_modeline, schema_text
 from generator.paths import CLUSTERS_DIR, DEFAULTS_FILE, OVERLAYS_DIR, SCHEMA_FILE
 from generator.problems import FleetError, Location, Problem
-from generator.write.core import atomic_write
+from generator.write.files import atomic_write
 
 SOURCE_INSTALL = "python -m pip install ."
 """How fleetgen's own repository (whose example fleet is a fleet repository) installs fleetgen."""

@@ -12,7 +12,7 @@ from generator.commands.output import err, out
 from generator.ipam.migrate import migrate_file
 from generator.ipam.plan import as_json, as_text, make_plan, read_live
 from generator.problems import FleetError, Problem
-from generator.write.core import atomic_write
+from generator.write.files import atomic_write
 
 
 def plan(root: Path, live: Path | None, fmt: str) -> int:

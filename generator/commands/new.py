@@ -24,7 +24,7 @@ from generator.load.validation import data_path, to_spec
 from generator.net.ip import is_dns_label
 from generator.paths import CLUSTERS_DIR, DEFAULTS_FILE
 from generator.problems import FleetError, Location, Problem, path_text
-from generator.yaml.io import Path_
+from generator.yaml.load import Path_
 
 
 def new(root: Path, path: Path) -> int:

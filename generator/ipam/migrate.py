@@ -17,7 +17,8 @@ from typing import Any
 
 from generator.load.model import POOL_KINDS
 from generator.problems import FleetError, Location, Problem
-from generator.yaml.io import Positions, dump, load_positioned_all
+from generator.yaml.dump import dump
+from generator.yaml.load import Positions, load_positioned_all
 
 V1ALPHA1 = "ipam.cluster.x-k8s.io/v1alpha1"
 V1ALPHA2 = "ipam.cluster.x-k8s.io/v1alpha2"

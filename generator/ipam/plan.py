@@ -20,7 +20,7 @@ from generator.net.addresses import AddressSet, PoolAddresses, parse_entry
 from generator.check.pools import capacity, demand, surge
 from generator.load.model import POOL_KINDS
 from generator.problems import FleetError, Location, Problem
-from generator.yaml.io import load_fast
+from generator.yaml.fast import load_fast
 
 
 

@@ -25,7 +25,7 @@ from generator.cache.store import RenderCache
 from generator.paths import CLUSTERS_DIR, DEFAULTS_FILE, OVERLAYS_DIR
 from generator.problems import FleetError, Location, Problem
 from generator.secrets import is_secret_key, is_secret_value
-from generator.yaml.io import Path_, Positions, load_inventory_data, load_positioned
+from generator.yaml.load import Path_, Positions, load_inventory_data, load_positioned
 
 
 

@@ -29,7 +29,7 @@ from pydantic import BaseModel
 
 from generator.load.model import ClusterSpec
 from generator.paths import SCHEMA_FILE
-from generator.yaml.io import Path_
+from generator.yaml.load import Path_
 
 SCHEMA_ID = "https://fleetgen.dev/schemas/inventory.json"
 

@@ -18,7 +18,7 @@ from generator.load.model import ClusterSpec
 from generator.load.schema import allowed_keys
 from generator.problems import FleetError, Location, Problem, did_you_mean, path_text, show_value
 from generator.secrets import MASK, is_secret_key, is_secret_value
-from generator.yaml.io import Path_, load_positioned
+from generator.yaml.load import Path_, load_positioned
 
 _TYPE_NAMES = {
     "string_type": "text", "int_type": "a whole number", "int_from_float": "a whole number",

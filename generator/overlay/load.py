@@ -14,7 +14,7 @@ from generator.overlay.selector import Requirement, Target, parse_selector
 from generator.overlay.strategic import is_directive
 from generator.paths import OVERLAY_FILE, OVERLAYS_DIR
 from generator.problems import FleetError, Location, Problem, did_you_mean, path_text, show_value
-from generator.yaml.io import Path_, Positions, load_positioned, load_positioned_all
+from generator.yaml.load import Path_, Positions, load_positioned, load_positioned_all
 
 
 _FIELDS = ("patches", "labels", "commonAnnotations", "components")

@@ -8,7 +8,7 @@ from typing import Any
 
 from generator.overlay.objects import MISSING, PatchError, id_fields, kind_of, metadata
 from generator.problems import path_text
-from generator.yaml.io import Path_
+from generator.yaml.load import Path_
 
 
 # The two lists fleetgen merges by name in a Cluster (the deliberate difference).

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from generator.check.fleet import Cluster, Fleet, GitOpsTarget, Management, PoolUse
+from generator.check.fleet import Cluster, Fleet, GitOpsTarget, PoolUse
 from generator.paths import GITOPS_DIR
 from generator.render.views import Source, dns_record
 

@@ -21,7 +21,7 @@ from generator.load.model import POOL_KINDS
 from generator.secrets import masked, scrub
 from generator.problems import path_text
 from generator.render.layout import cluster_folder
-from generator.yaml.io import load_fast_all
+from generator.yaml.fast import load_fast_all
 
 Kind = Literal["added", "removed", "changed"]
 IGNORED_FIELDS = ("TKR_DATA",)  # written by a TKG webhook at admission, never by fleetgen

@@ -13,7 +13,7 @@ from typing import Any
 
 from generator.load.inventory import Origin
 from generator.problems import FleetError, Location, Problem
-from generator.yaml.io import Positions, load_positioned
+from generator.yaml.load import Positions, load_positioned
 
 @dataclass
 class Flat:

@@ -44,7 +44,7 @@ from generator.tkg.variables import (CREDENTIALS, ENCODED_HINT, ENDPOINTSLICE, I
                                      KNOWN, NOT_IMPORTED, NOT_IMPORTED_PREFIXES, POOL_KIND,
                                      REQUIRED, VARIABLES, infra_of)
 from generator.tkg.workers import import_subnets, import_workers
-from generator.yaml.io import dump
+from generator.yaml.dump import dump
 
 
 @dataclass(frozen=True)

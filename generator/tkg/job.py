@@ -11,7 +11,7 @@ from generator.load.model import PLAN_MACHINE_COUNT
 from generator.problems import Location, Problem
 from generator.tkg.flat import Flat, empty
 from generator.tkg.variables import Kind
-from generator.yaml.io import Path_
+from generator.yaml.load import Path_
 
 _MISSING = object()
 

@@ -15,7 +15,7 @@ from generator.load.validation import to_spec
 from generator.render.views import cluster_view
 from generator.tkg.job import Job
 from generator.tkg.variables import TOP_ORDER
-from generator.yaml.io import Path_
+from generator.yaml.load import Path_
 
 def _fingerprint(job: Job, data: dict[str, Any]) -> Any:
     """What the renderer sees of the cluster (every default and derived value resolved), or None

@@ -11,7 +11,7 @@ from generator.load.model import POOL_KINDS
 from generator.problems import FleetError, Location
 from generator.tkg.job import Job, chain_value, get_at, put_at
 from generator.tkg.variables import POOL_KIND
-from generator.yaml.io import Path_, load_positioned_all
+from generator.yaml.load import Path_, load_positioned_all
 
 def import_pool(job: Job, pool: Path) -> None:
     """The upstream pool object → ``ipPools.<name>``; it must be the pool the flat config names."""

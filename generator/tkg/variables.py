@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from generator.yaml.io import Path_
+from generator.yaml.load import Path_
 
 Kind = Literal["text", "int", "bool", "list", "plan", "family", "provider"]
 

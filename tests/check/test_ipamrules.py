@@ -14,7 +14,7 @@ from generator.check.run import check_fleet
 from generator.load.inventory import merge_layers
 from generator.load.inventory import load_inventory
 from generator.problems import FleetError, Problem
-from generator.yaml.io import dump
+from generator.yaml.dump import dump
 from support.fleets import VSPHERE_DEFAULTS, write_tree
 
 NS = "network:\n  nameservers: {controlPlane: [10.0.0.2], worker: [10.0.0.2]}\n"

@@ -238,7 +238,7 @@ def test_the_write_plan_refuses_paths_that_collide_by_case() -> None:
     # Names are lower-case DNS labels, so this cannot come from an inventory; the write plan
     # still refuses it, for a checkout on macOS or Windows.
     from generator.problems import FleetError
-    from generator.write.core import check_wanted
+    from generator.write.plan import check_wanted
     with pytest.raises(FleetError) as caught:
         check_wanted({"mgmt/dev/web/cluster.yaml": b"a: 1\n", "mgmt/dev/Web/cluster.yaml": b""})
     assert [p.text() for p in caught.value.problems] == [

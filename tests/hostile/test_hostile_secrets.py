@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import generator.write.core
+import generator.write.plan
 from generator.problems import Location, Problem
 from generator.secrets import scrub
 from support.cli import fleetgen
@@ -156,7 +156,7 @@ def test_an_internal_error_never_prints_a_secret(fleet: Path,
     def boom(data: bytes) -> str:
         raise RuntimeError(f"unexpected value {ENCODED}")
 
-    monkeypatch.setattr(generator.write.core, "digest", boom)
+    monkeypatch.setattr(generator.write.plan, "digest", boom)
     result = fleetgen(fleet, "render")
     assert result.exit_code == 3
     assert_no_leak(result.output)

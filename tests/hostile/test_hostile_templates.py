@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.yaml.io import load_fast_all
+from generator.yaml.fast import load_fast_all
 from support.cli import fleetgen
 from support.hostile import WEB, WEB_FILE, assert_refused, assert_refused_cleanly, state, write
 

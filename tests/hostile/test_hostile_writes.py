@@ -2,7 +2,7 @@
 injected in-process, and ``kill -9`` of a real ``python -m generator render``), no space left,
 permission denied, two concurrent renders, Ctrl-C, hand edits, and internal errors.
 
-The guarantees (generator/write.py): every file below rendered/ is complete at every moment (its
+The guarantees (generator/write/): every file below rendered/ is complete at every moment (its
 old or its new bytes); a failure while the new files are being written leaves rendered/ exactly
 as it was; a crash while they are being moved into place leaves a mix of old and new files that
 the next run recognises as its own and completes, converging to the bytes of a clean run; the
@@ -25,8 +25,10 @@ from typing import Any
 
 import pytest
 
-import generator.write.core
-from generator.write.core import locked
+import generator.write.apply
+import generator.write.files
+import generator.write.plan
+from generator.write.files import locked
 from support.cli import fleetgen
 from support.hostile import (API, LOCK, WEB, WEB_FILE, assert_clean, assert_refused, copy_fleet,
                              leftovers, state, write)
@@ -88,14 +90,14 @@ def assert_converges(root: Path, new: Tree, *, check: bool = True) -> None:
 
 
 class Faults:
-    """Raise ``error`` at the ``n``-th call of ``generator.write.core._stage`` (writing a temporary
+    """Raise ``error`` at the ``n``-th call of ``generator.write.files._stage`` (writing a temporary
     file: journal, data files, manifest), of ``os.replace`` (moving one into place) or of
-    ``generator.write.core.atomic_write`` (journal and manifest)."""
+    ``atomic_write`` where ``generator.write.apply`` calls it (journal and manifest)."""
 
     def __init__(self, patch: pytest.MonkeyPatch, where: str, n: int, error: BaseException):
         self.where, self.n, self.error, self.calls = where, n, error, 0
-        target = {"stage": (generator.write.core, "_stage"), "replace": (os, "replace"),
-                  "atomic": (generator.write.core, "atomic_write")}[where]
+        target = {"stage": (generator.write.files, "_stage"), "replace": (os, "replace"),
+                  "atomic": (generator.write.apply, "atomic_write")}[where]
         real = getattr(*target)
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -146,7 +148,7 @@ def test_a_fault_at_any_write_leaves_complete_files_and_the_next_run_converges(
         root = copy_fleet(fleet, tmp_path / f"run{index}")
         with pytest.MonkeyPatch.context() as patch:
             if index % 2:  # stage this small fleet's files with one sync, as a large one is
-                patch.setattr(generator.write.core, "SYNC_ONCE_FROM", 2)
+                patch.setattr(generator.write.files, "SYNC_ONCE_FROM", 2)
             Faults(patch, where, n, error_for(kind))
             result = fleetgen(root, "render")
         assert result.exit_code == EXIT[kind], (where, n, kind, result.output)
@@ -164,7 +166,7 @@ def test_a_fault_at_any_write_leaves_complete_files_and_the_next_run_converges(
 
 BOOTSTRAP = """
 import os, signal, sys, tempfile, time
-import generator.write.core as w
+import generator.write.files as w
 where, n = sys.argv[1], float(sys.argv[2])
 calls = {"stage": 0, "replace": 0}
 real_stage, real_replace = w._stage, os.replace
@@ -262,14 +264,14 @@ def test_a_crash_then_a_changed_inventory_is_not_taken_for_a_hand_edit(
 
 def test_no_space_left_names_the_file_and_changes_nothing(fleet: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    real = generator.write.core._stage
+    real = generator.write.files._stage
 
     def full(path: Path, data: bytes, created: list[Path] | None = None, **options: Any) -> str:
         if path.as_posix().endswith(WEB_CLUSTER):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         return real(path, data, created, **options)
 
-    monkeypatch.setattr(generator.write.core, "_stage", full)
+    monkeypatch.setattr(generator.write.files, "_stage", full)
     change(fleet)
     assert_refused(fleet, [
         f"rendered/{WEB_CLUSTER}: error[write-failed]: cannot write: No space left on device",
@@ -473,7 +475,7 @@ def test_an_internal_error_exits_3_asks_for_a_report_and_writes_nothing(
         secret_local = "must-not-be-printed"  # noqa: F841 - a local a traceback would show
         raise RuntimeError("injected fault")
 
-    monkeypatch.setattr(generator.write.core, "digest", boom)
+    monkeypatch.setattr(generator.write.plan, "digest", boom)
     change(fleet)
     before = state(fleet)
     result = fleetgen(fleet, "render")

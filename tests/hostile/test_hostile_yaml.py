@@ -1,7 +1,7 @@
 """Hostile YAML (issue 9, stage 1): every malformed or dangerous inventory is refused with exit 2
 and a located message, and the existing rendered/ tree is left byte- and mtime-identical, with
 no temporary file and no lock behind. Nothing is expanded, constructed or built before the
-screen in ``generator.yaml.io`` has looked at the event stream."""
+screen in ``generator.yaml.screen`` has looked at the event stream."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.yaml import io as yamlio
+from generator.yaml.fast import AliasRefused, load_fast, load_fast_all
+from generator.yaml.load import load_inventory_data, load_positioned
 from generator.problems import FleetError
 from support.cli import fleetgen
 from support.hostile import WEB, WEB_FILE, assert_refused, state, write
@@ -156,7 +157,7 @@ def test_an_alias_bomb_is_refused_fast_in_bounded_memory_before_any_expansion() 
     tracemalloc.start()
     started = time.perf_counter()
     with pytest.raises(FleetError) as caught:
-        yamlio.load_positioned(text, "bomb.yaml")
+        load_positioned(text, "bomb.yaml")
     elapsed = time.perf_counter() - started
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
@@ -164,17 +165,17 @@ def test_an_alias_bomb_is_refused_fast_in_bounded_memory_before_any_expansion() 
     assert elapsed < 1.0
     assert peak < 5_000_000
     with pytest.raises(FleetError):
-        yamlio.load_inventory_data(text, "bomb.yaml")
+        load_inventory_data(text, "bomb.yaml")
 
 
 def test_aliases_in_generated_yaml_are_refused_too() -> None:
     # Template output and kubectl exports go through the fast loader; an alias there would
     # expand when the documents are written out.
-    with pytest.raises(yamlio.AliasRefused):
-        yamlio.load_fast(bomb(30))
-    with pytest.raises(yamlio.AliasRefused):
-        yamlio.load_fast_all("a: 1\n---\n" + bomb(30))
-    assert yamlio.load_fast("a: '*not an alias*'\n") == {"a": "*not an alias*"}
+    with pytest.raises(AliasRefused):
+        load_fast(bomb(30))
+    with pytest.raises(AliasRefused):
+        load_fast_all("a: 1\n---\n" + bomb(30))
+    assert load_fast("a: '*not an alias*'\n") == {"a": "*not an alias*"}
 
 
 def test_a_pool_file_for_ipam_migrate_is_screened(tmp_path: Path) -> None:

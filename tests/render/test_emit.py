@@ -10,7 +10,7 @@ from ruamel.yaml import YAML
 
 from generator.render.emit import canonical_object, file_text, kustomizations
 from generator.render.layout import RenderedFile
-from generator.yaml.io import dump, needs_quotes
+from generator.yaml.dump import dump, needs_quotes
 
 
 def _reader(version: tuple[int, int]) -> YAML:

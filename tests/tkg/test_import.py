@@ -9,7 +9,6 @@ the cluster-config template are inverse functions on what fleetgen models.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,8 @@ from generator.load.inventory import merge_layers
 from generator.ipam.migrate import inventory_pool
 from generator.pipeline import load_fleet, render, wanted_files
 from generator.problems import FleetError
-from generator.yaml.io import load_fast, load_positioned
+from generator.yaml.fast import load_fast
+from generator.yaml.load import load_positioned
 from support.fleets import snapshot, write_tree
 
 CORPUS = Path(__file__).parent / "import_corpus"
@@ -214,7 +214,7 @@ def test_imported_file_repeats_nothing(case: str, tmp_path: Path) -> None:
     assert [path for path, value in leaves if dig_or_none(inherited, path) == value] == []
 
     def output(data: dict[str, Any]) -> dict[str, bytes] | None:
-        from generator.yaml.io import dump
+        from generator.yaml.dump import dump
         result.path.write_text(dump(data), encoding="utf-8")
         try:
             return wanted_files(root, load_fleet(root))
