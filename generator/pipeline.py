@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import tempfile
-from importlib.resources import files
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
-from generator.cache.store import RenderCache, digest_files, tree_files
+from generator.cache.store import RenderCache
 from generator.check.run import check_fleet
 from generator.check.fleet import Fleet
 from generator.check.select import select
 from generator.ipam.plan import Live
 from generator.load.inventory import load_inventory
 from generator.load.settings import load_settings
-from generator.paths import MANIFEST, OVERLAYS_DIR, RENDERED_DIR, TEMPLATES_DIR, walk
+from generator.paths import MANIFEST, RENDERED_DIR
 from generator.problems import FleetError, Location, Problem
-from generator.render.build import (GroupBuilder, ObjectIdentity, cache_key, cached_built,
-                                    check_duplicate_objects, groups, store_built)
+from generator.render.build import (GroupBuilder, GroupCache, ObjectIdentity,
+                                    check_duplicate_objects, groups)
 from generator.render.emit import emit_kustomizations
 from generator.render.layout import Output, layout
 from generator.render.parallel import build_parallel
@@ -27,7 +26,7 @@ from generator.review.git import export_fleet, files_at, repository, verify
 from generator.review.result import Review
 from generator.review.risks import risks
 from generator.write.apply import apply
-from generator.write.plan import WritePlan, plan_writes
+from generator.write.plan import WritePlan, plan_writes, read_rendered
 
 
 def load_fleet(root: Path, *, relaxed: frozenset[str] = frozenset(),
@@ -66,16 +65,14 @@ def wanted_files(root: Path, fleet: Fleet, selected: set[tuple[str, str, str]] |
     objects: list[ObjectIdentity] = []
     todo: list[list[Output]] = []
     keys: list[str] = []
-    if cache is None:
+    stored = None if cache is None else GroupCache(cache, root)
+    if stored is None:
         todo = groups(outputs)
     else:
-        templates = [p for folder in (root / TEMPLATES_DIR, Path(str(files("generator.templates"))))
-                     for p in tree_files(folder)]
-        shared = digest_files(templates + tree_files(root / OVERLAYS_DIR))
         for group in groups(outputs):
-            key = cache_key(cache, root, group, shared)
-            hit = cached_built(cache, key)
-            if hit is not None and set(hit.files) == {o.path for o in group}:
+            key = stored.key(group)
+            hit = stored.get(key, group)
+            if hit is not None:
                 wanted.update(hit.files)
                 objects.extend(hit.objects)
             else:
@@ -98,8 +95,8 @@ def wanted_files(root: Path, fleet: Fleet, selected: set[tuple[str, str, str]] |
             continue
         wanted.update(result.files)
         objects.extend(result.objects)
-        if cache is not None:
-            store_built(cache, keys[index], result)
+        if stored is not None:
+            stored.put(keys[index], result)
     if problems:
         raise FleetError(dict.fromkeys(problems))
     check_duplicate_objects(objects)
@@ -117,12 +114,6 @@ def wanted_files(root: Path, fleet: Fleet, selected: set[tuple[str, str, str]] |
 
 
 RELAXED_FOR_REVIEW = frozenset({"pool-capacity", "pool-overlap"})
-
-
-def rendered_tree(base: Path) -> dict[str, bytes]:
-    """The files of a rendered/ folder on disk (fleetgen's own bookkeeping left out)."""
-    return {rel: Path(path).read_bytes() for rel, path in walk(base)[0]
-            if not rel.rpartition("/")[2].startswith(".fleetgen")}
 
 
 def _render_at(repo: Path, commit: str, prefix: str) -> tuple[Fleet, dict[str, bytes]]:
@@ -158,7 +149,7 @@ def review(root: Path, *, against: str | None = None, base: str | None = None,
             old_files = {p: d for p, d in old_files.items() if not p.startswith(".fleetgen")}
             compared = f"rendered/ at {against}"
         else:
-            old_files = rendered_tree(root / RENDERED_DIR)
+            old_files = read_rendered(root / RENDERED_DIR)
             compared = "rendered/ in the working tree"
     changes = compare(old_files, new_files)
     return Review(changes, risks(changes, fleet, old_files, live), fleet, compared)

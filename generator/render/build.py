@@ -6,15 +6,16 @@ Kubernetes object (``Built``). Also how a group is keyed and kept in the render 
 from __future__ import annotations
 
 import json
+from importlib.resources import files
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from generator.cache.store import RenderCache, digest_files
+from generator.cache.store import RenderCache, digest_files, tree_files
 from generator.check.fleet import Cluster, GitOpsTarget, Management
 from generator.overlay.apply import overlay_objects
 from generator.overlay.load import Overlay, load_overlay, load_overlay_file
-from generator.paths import cluster_overlay_file
+from generator.paths import OVERLAYS_DIR, TEMPLATES_DIR, cluster_overlay_file
 from generator.problems import FleetError, Location, Problem
 from generator.render.emit import emit
 from generator.render.layout import Output, RenderedFile
@@ -141,34 +142,43 @@ def groups(outputs: list[Output]) -> list[list[Output]]:
     return [*by_folder.values(), *alone]
 
 
-def cache_key(cache: RenderCache, root: Path, group: list[Output], shared: str) -> str:
-    """The key of a group's entry: ``shared`` (the templates and overlays), the cluster's own
+class GroupCache:
+    """Render groups kept in the cache store, each under a key covering what its bytes depend
+    on: every template (the fleet's and the built-in ones) and overlay file, the cluster's own
     overlay file, the output paths and the values the templates see."""
-    sources = {id(s): s for o in group for _t, s in o.documents}
-    views = [json.dumps(view_of(s), sort_keys=True, default=str) for s in sources.values()]
-    local = [root / cluster_overlay_file(s.inventory.file) for s in sources.values()
-             if isinstance(s, Cluster)]
-    return cache.key(shared, digest_files(local), *(o.path for o in group), *views)
 
+    def __init__(self, store: RenderCache, root: Path) -> None:
+        self.store = store
+        self.root = root
+        templates = [p for folder in (root / TEMPLATES_DIR, Path(str(files("generator.templates"))))
+                     for p in tree_files(folder)]
+        self.shared = digest_files(templates + tree_files(root / OVERLAYS_DIR))
 
-def cached_built(cache: RenderCache, key: str) -> Built | None:
-    """The built group stored under ``key``, or None (a bad entry is a miss)."""
-    try:
-        entry = json.loads(cache.read(key) or "")
-        files = {str(p): str(t).encode("utf-8") for p, t in entry["files"].items()}
-        objects = [(str(m), str(g), str(k), str(ns), str(n), str(p), int(i))
-                   for m, g, k, ns, n, p, i in entry["objects"]]
-    except (ValueError, KeyError, TypeError, AttributeError):
-        cache.misses += 1
-        return None
-    cache.hits += 1
-    return Built(files, objects)
+    def key(self, group: list[Output]) -> str:
+        sources = {id(s): s for o in group for _t, s in o.documents}
+        views = [json.dumps(view_of(s), sort_keys=True, default=str) for s in sources.values()]
+        local = [self.root / cluster_overlay_file(s.inventory.file) for s in sources.values()
+                 if isinstance(s, Cluster)]
+        return self.store.key(self.shared, digest_files(local), *(o.path for o in group), *views)
 
+    def get(self, key: str, group: list[Output]) -> Built | None:
+        """The group stored under ``key``, or None (a bad or mismatched entry is a miss)."""
+        try:
+            entry = json.loads(self.store.read(key) or "")
+            files_ = {str(p): str(t).encode("utf-8") for p, t in entry["files"].items()}
+            objects = [(str(m), str(g), str(k), str(ns), str(n), str(p), int(i))
+                       for m, g, k, ns, n, p, i in entry["objects"]]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            self.store.misses += 1
+            return None
+        self.store.hits += 1
+        return Built(files_, objects) if set(files_) == {o.path for o in group} else None
 
-def store_built(cache: RenderCache, key: str, built: Built) -> None:
-    """Store a built group under ``key`` (at the cache's next flush)."""
-    cache.write(key, json.dumps({"files": {p: b.decode("utf-8") for p, b in built.files.items()},
-                                 "objects": built.objects}))
+    def put(self, key: str, built: Built) -> None:
+        """Store a built group under ``key`` (at the store's next flush)."""
+        self.store.write(key, json.dumps({"files": {p: b.decode("utf-8")
+                                                    for p, b in built.files.items()},
+                                          "objects": built.objects}))
 
 
 # --- building a group --------------------------------------------------------------------------

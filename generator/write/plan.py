@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from generator.paths import LOCK, MANIFEST, PENDING, RENDERED_DIR
+from generator.paths import LOCK, MANIFEST, PENDING, RENDERED_DIR, walk
 from generator.problems import FleetError, Location, Problem, printable
 from generator.secrets import SECRET_IN_TEXT
 from generator.write.files import leftovers
@@ -272,3 +272,9 @@ def _conflict(path: str, current: bytes, old: dict[str, str],
         return Problem(where, "hand-edited", "this generated file was edited by hand",
                        "move your edit into the inventory or an overlay, or pass --force")
     return None
+
+
+def read_rendered(base: Path) -> dict[str, bytes]:
+    """The files of a rendered/ folder on disk (fleetgen's own bookkeeping left out)."""
+    return {rel: Path(path).read_bytes() for rel, path in walk(base)[0]
+            if not rel.rpartition("/")[2].startswith(".fleetgen")}
