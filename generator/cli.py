@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Callable, Iterator, NoReturn, 
 
 import typer
 
-from generator.commands.exits import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_INVALID
+from generator.commands.exits import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_INVALID, Interrupted
 from generator.commands.output import err, out
 from generator.problems import FleetError, format_problems
 from generator.review.classes import RISK_CLASSES
@@ -72,7 +72,7 @@ def run(action: Callable[[], int], fmt: str = "text") -> NoReturn:
         else:
             out(format_problems(exc.problems, fmt))
         code = EXIT_INVALID
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Interrupted):
         err("interrupted")
         code = EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the one place that turns surprises into exit 3

@@ -4,8 +4,12 @@ alone costs more than the answer; everything else goes to ``generator.cli``."""
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
+
+from generator.commands.exits import EXIT_INTERRUPTED, Interrupted, interrupted
+from generator.commands.output import err
 
 
 def _fast_render(args: list[str]) -> tuple[Path, bool] | None:
@@ -38,6 +42,15 @@ def _fast_render(args: list[str]) -> tuple[Path, bool] | None:
 
 
 def main() -> None:
+    signal.signal(signal.SIGINT, interrupted)
+    try:
+        _main()
+    except Interrupted:
+        err("interrupted")
+        sys.exit(EXIT_INTERRUPTED)
+
+
+def _main() -> None:
     looked_up = None
     fast = _fast_render(sys.argv[1:])
     if fast is not None:

@@ -84,12 +84,20 @@ class Problem:
         loc = self.location
         level = "error" if self.severity == "error" else "warning"
         message = f"{self.message} (hint: {self.hint})" if self.hint else self.message
-        return (f"::{level} file={loc.path},line={loc.line or 1},col={loc.col or 1},"
-                f"title={self.code}::{_gh_escape(message)}")
+        return (f"::{level} file={_gh_property(loc.path)},line={loc.line or 1},"
+                f"col={loc.col or 1},title={_gh_property(self.code)}::{_gh_escape(message)}")
 
 
 def _gh_escape(text: str) -> str:
+    """A workflow command's message, escaped as GitHub's toolkit escapes data."""
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_property(text: str) -> str:
+    """A workflow command's property (``file=``, ``title=``), escaped as GitHub's toolkit
+    escapes properties: a ``,`` or ``:`` in a file name could otherwise start another property
+    or end the command, and move the annotation to another file."""
+    return _gh_escape(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def path_text(path: Iterable[Any]) -> str:
