@@ -181,5 +181,5 @@ def render(root: Path, *, check: bool = False, force: bool = False,
     tree = {**wanted, MANIFEST: plan.manifest_text}
     if check or not plan.stale:
         return RenderResult(plan, fleet, False, tree)
-    apply(plan)
-    return RenderResult(plan, fleet, True, tree)
+    plan = apply(plan)  # planned again under the lock; each file verified before it changes
+    return RenderResult(plan, fleet, plan.stale, {**wanted, MANIFEST: plan.manifest_text})

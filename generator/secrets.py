@@ -62,3 +62,19 @@ def scrub(text: str) -> str:
         return f"{match['key']}{match['sep']}{MASK}"
 
     return _ASSIGNMENT.sub(assignment, text)
+
+
+_SECRET_WORDS = ("password", "passwd", "secret", "token", "private", "credential", "access", "ssh")
+
+
+def may_hold_secret(text: str) -> bool:
+    """A fast screen of a whole document as text (such as its JSON): False means that no key
+    and no value in it can be a secret by the rules above, so it need not be walked. (Each
+    alternative of the key pattern holds one of the words; outside ASCII, case-insensitive
+    matching knows more equivalences than ``lower``, so the pattern itself is searched.)"""
+    if "<encoded:" in text:
+        return True
+    if not text.isascii():
+        return bool(_SECRET_KEY.search(text) or _PRIVATE_KEY.search(text))
+    low = text.lower()
+    return any(word in low for word in _SECRET_WORDS)

@@ -18,6 +18,7 @@ from generator.overlay.load import Overlay, load_overlay, load_overlay_file
 from generator.paths import OVERLAYS_DIR, TEMPLATES_DIR, cluster_overlay_file
 from generator.problems import FleetError, Location, Problem
 from generator.render.emit import emit
+from generator.render.final import check_final, chosen_overlays
 from generator.render.layout import Output, RenderedFile
 from generator.render.sandbox import Renderer
 from generator.render.views import Source, view_of
@@ -230,6 +231,6 @@ class GroupBuilder:
         """The group's files and objects; raises FleetError with every problem found."""
         rendered = render_outputs(group, self.renderer)
         cluster = group[0].owner
-        if cluster is not None:
-            rendered = self._apply_overlays(cluster, rendered)
-        return Built(emit(rendered), object_identities(rendered))
+        final = rendered if cluster is None else self._apply_overlays(cluster, rendered)
+        check_final(group, rendered, final, chosen_overlays(cluster, self._overlays))
+        return Built(emit(final), object_identities(final))

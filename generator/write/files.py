@@ -15,7 +15,6 @@ import os
 import re
 import secrets
 import socket
-import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -125,13 +124,15 @@ def _makedirs(folder: Path) -> list[Path]:
 
 
 def _stage(path: Path, data: bytes, created: list[Path] | None = None, *,
-           sync: bool = True) -> str:
+           sync: bool = True, names: list[str] | None = None) -> str:
     """``data`` in a new temporary file beside ``path``, on disk (fsync, unless the caller
-    syncs); returns its name. The folders it had to create are added to ``created``."""
+    syncs); returns its name. The folders it had to create are added to ``created``, and the
+    temporary file's name to ``names`` before the file exists, so that an interrupt at any
+    moment leaves the caller a name to remove."""
     folders = _makedirs(path.parent)
     if created is not None:
         created += folders
-    fd, tmp = _temporary(path)
+    fd, tmp = _temporary(path, [] if names is None else names)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -149,26 +150,32 @@ _TEMP_TOKEN = secrets.token_hex(2)[:3]  # this process's; a counter makes each n
 _temp_numbers = itertools.count()
 
 
-def _temporary(path: Path) -> tuple[int, str]:
-    """A new, empty temporary file beside ``path``: ``.<name>.fleetgen-XXXXXXXX.tmp``. Named
-    from a per-process token and a counter (tempfile.mkstemp's random names cost more than the
-    file); a name that exists already falls back to mkstemp."""
+def _temporary(path: Path, names: list[str]) -> tuple[int, str]:
+    """A new, empty temporary file beside ``path``: ``.<name>.fleetgen-XXXXXXXX.tmp``, its name
+    added to ``names`` before it is created. Named from a per-process token and a counter
+    (random names cost more than the file); a name that exists already is followed by random
+    ones."""
     tmp = f"{path.parent}/.{path.name}{TEMP_MARK}{_TEMP_TOKEN}{next(_temp_numbers) % 16**5:05x}.tmp"
-    try:
-        return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
-                       0o600), tmp
-    except FileExistsError:
-        return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}{TEMP_MARK}", suffix=".tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    while True:
+        names.append(tmp)
+        try:
+            return os.open(tmp, flags, 0o600), tmp
+        except FileExistsError:
+            names.pop()
+            tmp = f"{path.parent}/.{path.name}{TEMP_MARK}{secrets.token_hex(4)}.tmp"
 
 
 SYNC_ONCE_FROM = 16  # files; from this many on, one sync(2) instead of an fsync per file
 
 
 def stage_all(base: Path, writes: dict[str, bytes], staged: dict[str, str],
-              created: list[Path], step: Callable[[str, str], None]) -> None:
-    """Stage every write (see ``_stage``), recording each temporary file in ``staged`` and each
-    new folder in ``created`` as soon as it exists, so that the caller can undo them all; the
-    first failure is raised after ``step`` names its file.
+              created: list[Path], step: Callable[[str, str], None],
+              names: list[str]) -> None:
+    """Stage every write (see ``_stage``), recording each temporary file in ``staged``, its name
+    in ``names`` before it exists and each new folder in ``created`` as soon as it exists, so
+    that the caller can undo them all whenever it is interrupted; the first failure is raised
+    after ``step`` names its file.
 
     Many files are flushed to disk with one sync(2) at the end instead of an fsync each: every
     fsync commits the file system journal and holds up the creation of the next files, which
@@ -182,7 +189,7 @@ def stage_all(base: Path, writes: dict[str, bytes], staged: dict[str, str],
             created += _makedirs(folder)
     for path, data in sorted(writes.items()):
         step(path, "write")
-        staged[path] = _stage(base / path, data, created, sync=not sync_once)
+        staged[path] = _stage(base / path, data, created, sync=not sync_once, names=names)
     if sync_once:
         step("", "flush the new files to disk")
         os.sync()  # waits until every file is on disk; only then is anything renamed
@@ -190,11 +197,12 @@ def stage_all(base: Path, writes: dict[str, bytes], staged: dict[str, str],
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` at once: readers see the old or the new bytes, never a mix."""
-    tmp = _stage(path, data)
+    names: list[str] = []
     try:
-        os.replace(tmp, path)
+        os.replace(_stage(path, data, names=names), path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        for tmp in names:
+            Path(tmp).unlink(missing_ok=True)
         raise
 
 

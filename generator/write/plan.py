@@ -22,6 +22,7 @@ from generator.paths import LOCK, MANIFEST, PENDING, RENDERED_DIR, walk
 from generator.problems import FleetError, Location, Problem, printable
 from generator.secrets import SECRET_IN_TEXT
 from generator.write.files import leftovers
+from generator.write.owned import fleetgen_could_write
 
 _SAFE_PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
@@ -44,11 +45,21 @@ class WritePlan:
     manifest_changed: bool = False
     leftovers: list[str] = field(default_factory=list)  # temporary files of a crashed run
     interrupted: bool = False  # a crashed run's journal or lock file is there
+    # Manifest entries for paths fleetgen never writes (see owned.py): kept, and no longer listed.
+    disowned: list[str] = field(default_factory=list)
+    # The SHA-256 of each file to be replaced or deleted as planned (None: absent), which apply()
+    # verifies again just before changing it; and the manifest as it was.
+    seen: dict[str, str | None] = field(default_factory=dict)
+    previous: dict[str, str] = field(default_factory=dict)
+    # What was planned, so that apply() can plan again under the lock.
+    wanted: dict[str, bytes] = field(default_factory=dict)
+    scope: set[str] | None = None
+    force: bool = False
 
     @property
     def stale(self) -> bool:
         return bool(self.writes or self.deletes or self.manifest_changed or self.leftovers
-                    or self.interrupted)
+                    or self.interrupted or self.disowned)
 
     def summary(self) -> list[str]:
         lines = [f"{'create' if p in self.creates else 'update'} {RENDERED_DIR}/{p}"
@@ -56,6 +67,8 @@ class WritePlan:
         lines += [f"delete {RENDERED_DIR}/{p}" for p in self.deletes]
         lines += [f"remove {RENDERED_DIR}/{p} (left by an interrupted render)"
                   for p in self.leftovers]
+        lines += [f"keep {RENDERED_DIR}/{p} (not a file fleetgen writes: no longer listed as its "
+                  "own)" for p in self.disowned]
         if self.manifest_changed and not lines:
             lines.append(f"update {RENDERED_DIR}/{MANIFEST}")
         if self.interrupted and not lines:
@@ -125,6 +138,12 @@ def manifest_bytes(manifest: dict[str, str]) -> bytes:
     return (json.dumps(body, indent=2) + "\n").encode("utf-8")
 
 
+def current_digest(base: Path, rel: str) -> str | None:
+    """The SHA-256 of rendered/``rel`` as it is now; None when it does not exist."""
+    now = _read(f"{base}/{rel}")
+    return None if now is None else digest(now)
+
+
 def _read(path: Path | str) -> bytes | None:
     try:
         with open(path, "rb") as handle:
@@ -174,7 +193,12 @@ def plan_writes(base: Path, wanted: dict[str, bytes], *, scope: set[str] | None 
     pending = _load_files(base, PENDING)
     refuse_symlinks(base, [*wanted, *old, *pending])
     # A journal, or a lock file nobody may hold any more: a run was killed; finish its work.
-    plan = WritePlan(base, interrupted=(base / PENDING).exists() or (base / LOCK).exists())
+    plan = WritePlan(base, interrupted=(base / PENDING).exists() or (base / LOCK).exists(),
+                     previous=old, wanted=wanted, scope=scope, force=force)
+    # Only paths fleetgen's layout could have written are its own, whatever the manifest says.
+    plan.disowned = sorted(p for p in old if p not in wanted and not fleetgen_could_write(p))
+    old = {p: h for p, h in old.items() if p in wanted or fleetgen_could_write(p)}
+    pending = {p: h for p, h in pending.items() if p in wanted or fleetgen_could_write(p)}
     gone: list[str] = []
     current = ""
     exists = base.is_dir()  # a fresh rendered/: nothing to read (a probe per file is not free)
@@ -189,6 +213,7 @@ def plan_writes(base: Path, wanted: dict[str, bytes], *, scope: set[str] | None 
                     plan.conflicts.append(conflict)
                     continue
             plan.writes[current] = data
+            plan.seen[current] = None if now is None else digest(now)
             if now is None:
                 plan.creates.add(current)
         for current in sorted((set(old) | set(pending)) - set(wanted)):
@@ -206,6 +231,7 @@ def plan_writes(base: Path, wanted: dict[str, bytes], *, scope: set[str] | None 
                     "it"))
                 continue
             plan.deletes.append(current)
+            plan.seen[current] = digest(now)
         current = ""
         plan.leftovers = leftovers(base) if base.is_dir() else []
         current = MANIFEST
