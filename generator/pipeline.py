@@ -13,7 +13,7 @@ from generator.check.fleet import Fleet
 from generator.check.select import select
 from generator.ipam.plan import Live
 from generator.load.inventory import load_inventory
-from generator.load.settings import load_settings
+from generator.load.settings import FleetSettings, load_settings
 from generator.paths import MANIFEST, RENDERED_DIR
 from generator.problems import FleetError, Location, Problem
 from generator.render.build import (GroupBuilder, GroupCache, ObjectIdentity,
@@ -34,9 +34,9 @@ def load_fleet(root: Path, *, relaxed: frozenset[str] = frozenset(),
     """Load, merge, validate and check the fleet under ``root``; raises FleetError."""
     problems: list[Problem] = []
     try:
-        gitops = load_settings(root).gitops
+        settings = load_settings(root)
     except FleetError as exc:
-        problems, gitops = exc.problems, None
+        problems, settings = exc.problems, FleetSettings()
     try:
         inventory = load_inventory(root, cache)
         if cache is not None:
@@ -46,7 +46,7 @@ def load_fleet(root: Path, *, relaxed: frozenset[str] = frozenset(),
         raise FleetError([*problems, *exc.problems]) from None
     if problems:
         raise FleetError(problems)
-    return replace(fleet, gitops=gitops)
+    return replace(fleet, gitops=settings.gitops, limits=settings.limits)
 
 
 Progress = Callable[[int, int], None]  # (done, total) outputs
@@ -87,7 +87,7 @@ def wanted_files(root: Path, fleet: Fleet, selected: set[tuple[str, str, str]] |
             progress(done, len(outputs))
 
     problems: list[Problem] = []
-    builder = GroupBuilder(root)
+    builder = GroupBuilder(root, fleet.limits)
     for index, result in enumerate(build_parallel(builder, todo, jobs,
                                                   advance if progress else None)):
         if isinstance(result, FleetError):

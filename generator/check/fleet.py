@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from generator.load.inventory import ClusterInventory, Inventory
 from generator.net.addresses import PoolAddresses
 from generator.load.model import ClusterSpec, IPPool
-from generator.load.settings import GitOps
+from generator.load.settings import GitOps, Limits
 from generator.problems import Location, Problem, raise_if_errors
 from generator.load.validation import to_spec
 from generator.yaml.load import Path_
@@ -105,6 +105,7 @@ class Fleet:
     warnings: tuple[Problem, ...] = ()
     flags: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)  # per management cluster
     gitops: GitOps | None = None  # from fleetgen.yaml
+    limits: Limits = field(default_factory=Limits)  # from fleetgen.yaml
 
     @property
     def management_clusters(self) -> list[Management]:

@@ -182,6 +182,15 @@ def _listdir_sorted(folder: Path) -> list[os.DirEntry[str]]:
         return sorted(entries, key=lambda e: e.name)
 
 
+def _is_utf8(name: str) -> bool:
+    """False for a name the file system gave as bytes that are not UTF-8 (surrogate escapes)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def discover(root: Path) -> tuple[list[Path], list[Problem]]:
     """Every cluster file under ``root/clusters``, in sorted order."""
     base = root / CLUSTERS_DIR
@@ -200,6 +209,16 @@ def discover(root: Path) -> tuple[list[Path], list[Problem]]:
         subfolders = []
         for entry in _listdir_sorted(folder):
             if entry.name.startswith("."):
+                continue
+            if not _is_utf8(entry.name) and (entry.name.endswith(".yaml")
+                                             or entry.is_dir(follow_symlinks=False)):
+                # Printed escaped: the name cannot be written as text as it is.
+                shown = os.fsencode(Path(entry.path).relative_to(root).as_posix())
+                kind = "folder" if entry.is_dir(follow_symlinks=False) else "file"
+                problems.append(Problem(Location(shown.decode("utf-8", "backslashreplace")),
+                                        "invalid-name", f"the {kind} name is not UTF-8",
+                                        f"rename the {kind}: cluster files are named after "
+                                        "their cluster"))
                 continue
             if entry.is_symlink():
                 # Never followed: a link could leave the repository or loop back on itself.
@@ -287,14 +306,22 @@ class InventoryLoader:
         return self._chain(cluster_file.parent)
 
     def _chain(self, folder: Path) -> list[Path]:
-        if folder not in self._chains:
-            base = self.root / CLUSTERS_DIR
-            above = [] if folder == base else self._chain(folder.parent)
-            own = folder / DEFAULTS_FILE
+        # A loop, not recursion: a cluster file may sit 1,100 folders deep.
+        base = self.root / CLUSTERS_DIR
+        missing = []
+        at = folder
+        while at not in self._chains:
+            missing.append(at)
+            if at == base or at == at.parent:
+                break
+            at = at.parent
+        for at in reversed(missing):
+            above = [] if at == base or at == at.parent else self._chains[at.parent]
+            own = at / DEFAULTS_FILE
             # A linked defaults file is never read (discover() reports it): it could point
             # anywhere, outside the repository included.
             real = own.is_file() and not own.is_symlink()
-            self._chains[folder] = [*above, own] if real else above
+            self._chains[at] = [*above, own] if real else above
         return self._chains[folder]
 
 

@@ -10,7 +10,16 @@ gitops:
   path: ""              # the fleet's folder inside the repository ("" = its top)
   flux: {namespace: flux-system, source: fleet, interval: 10m}
   argocd: {namespace: argocd, project: default, destinations: {mgmt-site-a: in-cluster}}
+limits:                 # bounds on what one input may make fleetgen do (these are the defaults)
+  templateSteps: 1000000      # loop iterations, calls and built items of one template render
+  overlayComponents: 1000     # components one overlay applies (a component listed twice: twice)
+  componentDepth: 50          # how deep components nest
+  patchOperations: 1000       # operations of one JSON 6902 patch
+  patchSize: 1000000          # characters and values one JSON 6902 patch may build in an object
 ```
+
+A real fleet stays far below every limit; each exists so that a few lines of hostile input cannot
+keep a CI runner busy or out of memory, and each refusal names the setting.
 """
 
 from __future__ import annotations
@@ -52,8 +61,20 @@ class GitOps(Model):
     argocd: ArgoCD | None = None
 
 
+class Limits(Model):
+    """Bounds on the work one input may ask for (see the module docstring). ``componentDepth``
+    is capped so that the nesting stays far from Python's recursion limit."""
+
+    template_steps: int = Field(default=1_000_000, ge=1)
+    overlay_components: int = Field(default=1000, ge=1)
+    component_depth: int = Field(default=50, ge=1, le=100)
+    patch_operations: int = Field(default=1000, ge=1)
+    patch_size: int = Field(default=1_000_000, ge=1)
+
+
 class FleetSettings(Model):
     gitops: GitOps | None = None
+    limits: Limits = Field(default_factory=Limits)
 
 
 def load_settings(root: Path) -> FleetSettings:

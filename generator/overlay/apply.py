@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from generator.overlay.jsonpatch import annotations_while_patching, apply_op
+from generator.overlay.jsonpatch import Budget, annotations_while_patching, apply_op
 from generator.overlay.load import Overlay, Patch
 from generator.overlay.objects import MISSING, PatchError, id_fields, metadata
 from generator.overlay.strategic import is_capi_cluster, keep_identity, merge
@@ -133,9 +133,10 @@ class _Applier:
         for i in chosen:
             obj = copy.deepcopy(self.objects[i])
             added = annotations_while_patching(obj)
+            budget = Budget(patch.budget)
             try:
                 for number, op in enumerate(patch.documents, 1):
-                    apply_op(obj, op, number, self.objects[i])
+                    apply_op(obj, op, number, self.objects[i], budget)
             except PatchError as error:
                 self._fail(patch, self.objects[i], error)
                 continue

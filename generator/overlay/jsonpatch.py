@@ -1,5 +1,6 @@
 """JSON 6902 patches with the semantics of the json-patch library kustomize uses: RFC 6901
-pointers and the six operations."""
+pointers and the six operations, within a ``Budget`` of what one patch may build in an object
+(forty ``copy`` operations of a value into itself would otherwise build 2⁴⁰ copies)."""
 
 from __future__ import annotations
 
@@ -41,17 +42,46 @@ def parse_pointer(text: Any) -> tuple[str, ...] | None:
     return tuple(token.replace("~1", "/").replace("~0", "~") for token in tokens)
 
 
+class Budget:
+    """What one patch may still build in one object, in characters of text plus one per value:
+    every operation costs at least one, ``add``, ``replace`` and ``test`` the size of their value,
+    ``copy`` the size of what it copies (counted before anything is copied)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.left = limit
+
+    def charge(self, value: Any) -> None:
+        """Take ``value``'s size from the budget; raise PatchError (``patch-limit``) as soon as
+        it runs out, without walking the rest of ``value``."""
+        pending = [value]
+        while pending:
+            item = pending.pop()
+            self.left -= 1 + (len(item) if isinstance(item, str) else 0)
+            if self.left < 0:
+                raise PatchError("patch-limit", f"would build more than {self.limit} characters "
+                                 "and values", "limits.patchSize in fleetgen.yaml bounds what "
+                                 "one patch may build in one object")
+            if isinstance(item, dict):
+                pending.extend(item.keys())
+                pending.extend(item.values())
+            elif isinstance(item, list):
+                pending.extend(item)
+
+
 def apply_op(doc: dict[str, Any], op: dict[str, Any], number: int,
-             original: dict[str, Any]) -> None:
+             original: dict[str, Any], budget: Budget | None = None) -> None:
     """Apply one operation in place with the semantics of the json-patch library kustomize uses
     (evanphx/json-patch v4), which differ from RFC 6902 in places kustomize users rely on:
     negative list indexes count from the end, ``replace`` of a missing map key adds it, and
-    ``test`` of a missing key against null passes."""
+    ``test`` of a missing key against null passes. ``budget``: what the patch may still build."""
     kind, path = op["op"], parse_pointer(op["path"])
     assert path is not None  # checked at load time
     source = f"{op['from']} to " if kind in ("move", "copy") else ""
     shown = f"operation {number} ({kind} {source}{op['path']})"
+    budget = budget or Budget(10 ** 6)
     try:
+        budget.charge(op.get("value") if kind in ("add", "replace", "test") else None)
         if kind == "add":
             _add(_parent(doc, path), path[-1], copy.deepcopy(op["value"]), path)
         elif kind == "remove":
@@ -61,7 +91,7 @@ def apply_op(doc: dict[str, Any], op: dict[str, Any], number: int,
         elif kind in ("move", "copy"):
             from_path = parse_pointer(op["from"])
             assert from_path is not None
-            _move_or_copy(doc, kind, from_path, path)
+            _move_or_copy(doc, kind, from_path, path, budget)
         else:
             _test(doc, path, op["value"])
     except PatchError as error:
@@ -150,7 +180,7 @@ def _replace(parent: Any, token: str, value: Any, path: tuple[str, ...]) -> None
 
 
 def _move_or_copy(doc: dict[str, Any], kind: str, source: tuple[str, ...],
-                  path: tuple[str, ...]) -> None:
+                  path: tuple[str, ...], budget: Budget) -> None:
     if kind == "move" and path[:len(source)] == source and path != source:
         raise PatchError("patch-failed", f"cannot move {_pointer_text(source)} into itself")
     parent = _parent(doc, source)
@@ -161,6 +191,7 @@ def _move_or_copy(doc: dict[str, Any], kind: str, source: tuple[str, ...],
         if value is MISSING:
             raise PatchError("patch-failed", f"there is nothing at {_pointer_text(source)} to copy",
                              "kustomize would write null")
+        budget.charge(value)
         value = copy.deepcopy(value)
     _add(_parent(doc, path), path[-1], value, path)
 

@@ -4,14 +4,14 @@ ones, each problem located."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from generator.overlay.jsonpatch import parse_pointer
-from generator.overlay.selector import Requirement, Target, parse_selector
+from generator.overlay.selector import Regex, Requirement, Target, compile_regex, parse_selector
 from generator.overlay.strategic import is_directive
+from generator.load.settings import Limits
 from generator.paths import OVERLAY_FILE, OVERLAYS_DIR
 from generator.problems import FleetError, Location, Problem, did_you_mean, path_text, show_value
 from generator.yaml.load import Path_, Positions, load_positioned, load_positioned_all
@@ -38,6 +38,7 @@ class Patch:
     documents: tuple[Any, ...]
     target: Target | None
     optional: bool
+    budget: int = Limits().patch_size  # what a JSON 6902 patch may build in one object
 
 
 @dataclass(frozen=True)
@@ -52,21 +53,22 @@ class Overlay:
     annotations: tuple[tuple[str, str], ...]
 
 
-def load_overlay(root: Path, name: str) -> Overlay:
+def load_overlay(root: Path, name: str, limits: Limits | None = None) -> Overlay:
     """Load ``overlays/<name>/overlay.yaml`` under the fleet ``root`` and every component it uses;
-    raise FleetError with every problem found."""
-    loader = _Loader(root)
+    raise FleetError with every problem found (``limits``: fleetgen.yaml's, bounding the component
+    graph and JSON 6902 patches)."""
+    loader = _Loader(root, limits)
     folder = root / OVERLAYS_DIR / name
     overlay = loader.component(folder, name, Location(f"{OVERLAYS_DIR}/{name}/{OVERLAY_FILE}"),
                                "overlay")
     return loader.finish(overlay)
 
 
-def load_overlay_file(root: Path, path: Path) -> Overlay:
+def load_overlay_file(root: Path, path: Path, limits: Limits | None = None) -> Overlay:
     """Load an overlay file anywhere under ``root`` (such as a cluster's own patches beside its
     inventory); its ``path:`` entries resolve against its folder, its components must still be
     folders under ``overlays/``."""
-    loader = _Loader(root)
+    loader = _Loader(root, limits)
     full = (path if path.is_absolute() else root / path).resolve()
     if not _inside(full, loader.root):
         loader.problems.append(Problem(Location(path.as_posix()), "outside-root",
@@ -82,9 +84,16 @@ def load_overlay_file(root: Path, path: Path) -> Overlay:
 
 class _Loader:
     """Loads each overlay file once (a component may be used by several overlays) and finds
-    component cycles along the way."""
+    component cycles along the way. The graph is bounded: components nest at most
+    ``limits.component_depth`` deep, and one overlay applies at most
+    ``limits.overlay_components`` components, a component listed twice counting twice (kustomize
+    applies it twice), so forty components each listing the next one twice cannot ask for 2⁴⁰
+    applications."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, limits: Limits | None = None) -> None:
+        self.limits = limits or Limits()
+        self._applied: dict[str, int] = {}  # components an overlay file applies, repeats counted
+        self._too_many: dict[str, Problem] = {}  # overlay files applying too many components
         self.root = root.resolve()
         self.overlays = (self.root / OVERLAYS_DIR).resolve()
         self.problems: list[Problem] = []
@@ -95,6 +104,8 @@ class _Loader:
         return path.relative_to(self.root).as_posix()
 
     def finish(self, overlay: Overlay | None) -> Overlay:
+        if overlay is not None and overlay.file in self._too_many:
+            self.problems.append(self._too_many[overlay.file])
         if self.problems or overlay is None:
             raise FleetError(dict.fromkeys(self.problems))
         return overlay
@@ -119,6 +130,12 @@ class _Loader:
                          f"no overlay '{name}': "
                          f"{OVERLAYS_DIR}/{name}/{OVERLAY_FILE} does not exist",
                          f"create {OVERLAYS_DIR}/{name}/{OVERLAY_FILE} or fix the name")
+            return None
+        depth = len(self._stack)
+        if depth > self.limits.component_depth:
+            self.problem(where, "component-limit", f"{noun} '{name}' is {depth} components "
+                         f"deep, more than {self.limits.component_depth}",
+                         "limits.componentDepth in fleetgen.yaml bounds how deep components nest")
             return None
         on_stack = [path for path, _ in self._stack]
         if file in on_stack:
@@ -157,6 +174,7 @@ class _Loader:
         fields.known(doc, (), _FIELDS, "the overlay")
         components = [self._component_entry(file.parent, item, fields, ("components", i))
                       for i, item in enumerate(fields.entries(doc, ("components",)))]
+        self._count_applied(rel, name, components, fields)
         patches = [self._patch(file.parent, item, fields, ("patches", i))
                    for i, item in enumerate(fields.entries(doc, ("patches",)))]
         labels = [pair for i, entry in enumerate(fields.entries(doc, ("labels",)))
@@ -165,6 +183,26 @@ class _Loader:
         return Overlay(name, rel, tuple(c for c in components if c is not None),
                        tuple(p for p in patches if p is not None), tuple(labels),
                        tuple(annotations))
+
+    def _count_applied(self, rel: str, name: str, components: list[Overlay | None],
+                       fields: _Fields) -> None:
+        """Record how many components the overlay file ``rel`` applies, repeats counted (capped
+        just above the limit), and the problem to report if it is the overlay being loaded and
+        that is too many: at its entry that crossed the limit."""
+        limit = self.limits.overlay_components
+        total = 0
+        for index, component in enumerate(components):
+            if component is None:
+                continue
+            total = min(total + 1 + self._applied.get(component.file, 0), limit + 1)
+            if total > limit:
+                self._too_many[rel] = Problem(
+                    fields.value(("components", index)), "component-limit",
+                    f"overlay '{name}' applies more than {limit} components (a component "
+                    "listed twice counts twice)", "limits.overlayComponents in fleetgen.yaml "
+                    "bounds the components one overlay applies")
+                break
+        self._applied[rel] = total
 
     def _read_text(self, file: Path) -> str | None:
         try:
@@ -271,9 +309,15 @@ class _Loader:
                                  "a target", "add 'target:' (kind, name, …) to say which objects "
                                  "it changes")
                 return None
+            if len(ops) > self.limits.patch_operations:
+                self.problem(where, "patch-limit", f"{label} has {len(ops)} operations, more "
+                             f"than {self.limits.patch_operations}", "limits.patchOperations in "
+                             "fleetgen.yaml bounds the operations of one patch")
+                return None
             if not all([self._check_op(op, i, where, label) for i, op in enumerate(ops)]):
                 return None
-            return Patch(where, label, True, tuple(ops), target, optional)
+            return Patch(where, label, True, tuple(ops), target, optional,
+                         self.limits.patch_size)
         if not documents or not all(_is_resource(doc) for doc in documents):
             self.problem(where, "invalid-patch",
                          f"{label} is neither a strategic-merge nor a JSON 6902 patch",
@@ -349,7 +393,7 @@ class _Loader:
         if raw is None or not fields.check_type(raw, path, dict, "a mapping"):
             return None
         fields.known(raw, path, _TARGET_FIELDS, path_text(path))
-        patterns: list[tuple[str, re.Pattern[str]]] = []
+        patterns: list[tuple[str, Regex]] = []
         selectors: dict[str, tuple[Requirement, ...]] = {}
         shown: list[str] = []
         for field in _TARGET_FIELDS:
@@ -362,12 +406,14 @@ class _Loader:
                 if field.endswith("Selector"):
                     selectors[field] = parse_selector(value)
                 elif value:
-                    patterns.append((field, re.compile(value)))
-            except (ValueError, re.error) as exc:
+                    patterns.append((field, compile_regex(value)))
+            except ValueError as exc:
                 self.problem(fields.value((*path, field)), "invalid-target",
                              f"{path_text((*path, field))}: {exc}",
                              "a label selector is like 'a=b,c in (d,e),!f'" if
-                             field.endswith("Selector") else "a regular expression, such as web-.*")
+                             field.endswith("Selector") else "a regular expression in RE2 "
+                             "syntax, as kustomize takes it (no lookaround, no backreferences), "
+                             "such as web-.*")
         return Target(tuple(patterns), selectors.get("labelSelector", ()),
                       selectors.get("annotationSelector", ()), ", ".join(shown))
 

@@ -1,11 +1,17 @@
 """Which objects a patch applies to: Kubernetes label selectors (``parse_selector``,
-``Requirement``) and patch targets (``Target``)."""
+``Requirement``) and patch targets (``Target``, ``compile_regex``).
+
+Target regexes are RE2, as kustomize's are (Go's regexp): matching takes time linear in the
+name, whatever the pattern, and what RE2 refuses (lookaround, backreferences, huge repetitions)
+is refused here too, with RE2's own message."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
+
+import re2  # type: ignore[import-untyped]  # google-re2 ships no types
 
 from generator.overlay.objects import id_fields, metadata
 
@@ -36,12 +42,39 @@ class Requirement:
         return number > bound if self.op == ">" else number < bound
 
 
+class Regex(Protocol):
+    """A compiled RE2 pattern (only what a target uses of it)."""
+
+    def fullmatch(self, text: str) -> object: ...
+
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # RE2 would print its own copy of every error on stderr
+
+
+def compile_regex(text: str) -> Regex:
+    """A target's regular expression, compiled by RE2 with Go's syntax and semantics (as
+    kustomize compiles it); raise ValueError with RE2's message for what RE2 refuses.
+
+    >>> bool(compile_regex("web-.*").fullmatch("web-1")), bool(compile_regex("w").fullmatch("ww"))
+    (True, False)
+    """
+    try:
+        compiled: Regex = re2.compile(text, _RE2_OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else exc
+        raise ValueError(reason.decode("utf-8", "replace") if isinstance(reason, bytes)
+                         else str(reason)) from None
+    return compiled
+
+
 @dataclass(frozen=True)
 class Target:
-    """Which objects a patch applies to. Group, version, kind, name and namespace are regular
-    expressions matching the whole value (kustomize anchors them); empty means any."""
+    """Which objects a patch applies to. Group, version, kind, name and namespace are RE2 regular
+    expressions (``compile_regex``) matching the whole value (kustomize anchors them); empty
+    means any."""
 
-    patterns: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    patterns: tuple[tuple[str, Regex], ...] = ()
     label_selector: tuple[Requirement, ...] = ()
     annotation_selector: tuple[Requirement, ...] = ()
     text: str = ""

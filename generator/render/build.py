@@ -20,6 +20,7 @@ from generator.problems import FleetError, Location, Problem
 from generator.render.emit import emit
 from generator.render.final import check_final, chosen_overlays
 from generator.render.layout import Output, RenderedFile
+from generator.load.settings import Limits
 from generator.render.sandbox import Renderer
 from generator.render.views import Source, view_of
 
@@ -190,17 +191,18 @@ class GroupBuilder:
     ``<cluster>.overlay.yaml``), write the canonical YAML. Documents live only while their group
     is built, so memory holds bytes, not the parsed objects of the whole fleet."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, limits: Limits | None = None) -> None:
         self.root = root
-        self.renderer = Renderer(root)
+        self.limits = limits or Limits()
+        self.renderer = Renderer(root, self.limits.template_steps)
         self._overlays: dict[str, Overlay | FleetError] = {}
 
     def _overlay(self, name: str, file: str | None = None) -> Overlay | FleetError:
         key = file or name
         if key not in self._overlays:
             try:
-                self._overlays[key] = load_overlay_file(self.root, Path(file)) if file else \
-                    load_overlay(self.root, name)
+                self._overlays[key] = load_overlay_file(self.root, Path(file), self.limits) \
+                    if file else load_overlay(self.root, name, self.limits)
             except FleetError as exc:
                 self._overlays[key] = exc
         return self._overlays[key]

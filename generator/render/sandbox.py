@@ -9,18 +9,19 @@ built-in template of the same name.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterable, Iterator
 
 from jinja2 import (ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError,
                     TemplateRuntimeError, TemplateSyntaxError)
 from jinja2 import nodes, pass_eval_context
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
 from ruamel.yaml.error import YAMLError
 
 from generator.paths import TEMPLATES_DIR
@@ -43,6 +44,14 @@ def to_json(value: Any) -> str:
 
 MAX_SEQUENCE = 1_000_000  # characters or items a template may build with `*`
 MAX_OUTPUT = 4_000_000    # characters one rendered file may have
+MAX_STEPS = 1_000_000     # default of limits.templateSteps (fleetgen.yaml)
+ITEMS_PER_STEP = 64       # items (characters, elements) a step may build or pass
+STEPS_HINT = ("limits.templateSteps in fleetgen.yaml bounds the loop iterations, calls and items "
+              "one template may take")
+
+
+class StepLimit(TemplateRuntimeError):
+    """A template ran out of steps (``FleetSandbox.spend``)."""
 _FORMAT_WIDTH = re.compile(r"%[-+ #0]*(\d+)")
 
 
@@ -66,15 +75,63 @@ def _refuse_none(values: Any) -> None:
 
 class FleetSandbox(ImmutableSandboxedEnvironment):
     """Jinja's immutable sandbox, plus limits on what a template can build: `'a' * 10**9` or
-    `2 ** 10**9` fails fast instead of exhausting memory, and None never renders as "None"."""
+    `2 ** 10**9` fails fast instead of exhausting memory, and None never renders as "None".
 
-    intercepted_binops = frozenset({"*", "**", "%"})
+    And a budget of steps per render (``steps``, reset by ``start``), so that CPU time is bounded
+    without threads, signals or tracing (which ``--jobs`` workers could not share): every loop
+    iteration costs one (each ``for`` iterates through ``counted``), every call and filter one
+    plus the size of what it is given and returns, ``range(n)`` its size, and `*`, `+` and `~`
+    the size of their result; a size costs a step per ``ITEMS_PER_STEP`` items (what C code does
+    with 64 items takes about as long as one step of template code). Running out raises
+    ``StepLimit`` at the template line."""
+
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
     code_generator_class = _NoNoneCodeGenerator
+    steps = MAX_STEPS
+    _left = MAX_STEPS
 
-    @staticmethod
-    def concat_text(parts: tuple[Any, ...]) -> str:
+    def start(self) -> None:
+        """A new render: the whole budget again."""
+        self._left = self.steps
+
+    def spend(self, count: int) -> None:
+        self._left -= count
+        if self._left < 0:
+            raise StepLimit(f"the template took more than {self.steps} steps")
+
+    def spend_on(self, value: Any) -> Any:
+        """Spend one step plus one per ``ITEMS_PER_STEP`` items of ``value`` (when it has a
+        size); return ``value``."""
+        if isinstance(value, (str, list, tuple, dict, range)):
+            self.spend(1 + len(value) // ITEMS_PER_STEP)
+        else:
+            self.spend(1)
+        return value
+
+    def counted(self, iterable: Iterable[Any]) -> Iterator[Any]:
+        """``iterable``, spending a step per item (what every ``for`` iterates over)."""
+        for item in iterable:
+            self.spend(1)
+            yield item
+
+    def counted_range(self, *args: int) -> range:
+        return self.spend_on(safe_range(*args))  # type: ignore[no-any-return]
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        tree = super()._parse(source, name, filename)
+        for loop in tree.find_all(nodes.For):
+            loop.iter = nodes.Call(nodes.EnvironmentAttribute("counted"), [loop.iter], [], None,
+                                   None, lineno=loop.iter.lineno)
+        return tree
+
+    def call(__self, __context: Any, __obj: Any, *args: Any,  # noqa: N805 - Jinja's signature
+             **kwargs: Any) -> Any:
+        __self.spend(1)
+        return __self.spend_on(super().call(__context, __obj, *args, **kwargs))
+
+    def concat_text(self, parts: tuple[Any, ...]) -> str:
         _refuse_none(parts)
-        return "".join(str(p) for p in parts)
+        return self.spend_on("".join(str(p) for p in parts))  # type: ignore[no-any-return]
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**" and isinstance(right, int) and abs(right) > 1000:
@@ -88,7 +145,19 @@ class FleetSandbox(ImmutableSandboxedEnvironment):
             widths = [int(w) for w in _FORMAT_WIDTH.findall(left)]
             if widths and max(widths) > MAX_SEQUENCE:
                 raise SecurityError(f"a format width of {max(widths)} is too large")
-        return super().call_binop(context, operator, left, right)
+        return self.spend_on(super().call_binop(context, operator, left, right))
+
+
+def _counting_filter(env: FleetSandbox, function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` (a filter), spending steps on what it is given and what it returns."""
+    passes_context = hasattr(function, "jinja_pass_arg")
+
+    @functools.wraps(function)  # keeps jinja_pass_arg (pass_context and the like)
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        env.spend_on(args[1] if passes_context and len(args) > 1 else args[0] if args else None)
+        return env.spend_on(function(*args, **kwargs))
+
+    return counting
 
 
 class Encoded(str):
@@ -146,13 +215,17 @@ def environment(root: Path) -> ImmutableSandboxedEnvironment:
         return join(ctx, items, d, attribute)
 
     env.filters["string"], env.filters["join"] = strict_string, strict_join
+    env.filters = {name: _counting_filter(env, f) for name, f in env.filters.items()}
+    env.globals["range"] = env.counted_range
     return env
 
 
 class Renderer:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, steps: int = MAX_STEPS) -> None:
         self.root = root
         self.env = environment(root)
+        if isinstance(self.env, FleetSandbox):
+            self.env.steps = steps
 
     def template_path(self, name: str) -> str:
         local = self.root / TEMPLATES_DIR / name
@@ -161,14 +234,18 @@ class Renderer:
     def text(self, template: str, context: dict[str, Any], subject: object) -> str:
         """Render one template to text; problems name the template and the subject."""
         try:
-            text = self.env.get_template(template).render(context)
+            compiled = self.env.get_template(template)
+            if isinstance(self.env, FleetSandbox):
+                self.env.start()
+            text = compiled.render(context)
         except TemplateSyntaxError as exc:
             name = exc.name or template
             raise FleetError([Problem(Location(self.template_path(name), exc.lineno, 1),
                                       "template-syntax", exc.message or str(exc))]) from None
         except TemplateError as exc:
             raise FleetError([Problem(Location(self.template_path(template), _template_line(exc)),
-                                      "template-error", f"rendering {subject}: {exc}")]) from None
+                                      "template-error", f"rendering {subject}: {exc}",
+                                      STEPS_HINT if isinstance(exc, StepLimit) else "")]) from None
         except Exception as exc:  # noqa: BLE001 - template code is input: its failures are too
             # (ZeroDivisionError, TypeError, OverflowError for range(10**9), RecursionError…)
             raise FleetError([Problem(Location(self.template_path(template), _template_line(exc)),

@@ -301,6 +301,15 @@ def _conflict(path: str, current: bytes, old: dict[str, str],
 
 
 def read_rendered(base: Path) -> dict[str, bytes]:
-    """The files of a rendered/ folder on disk (fleetgen's own bookkeeping left out)."""
-    return {rel: Path(path).read_bytes() for rel, path in walk(base)[0]
-            if not rel.rpartition("/")[2].startswith(".fleetgen")}
+    """The files of a rendered/ folder on disk (fleetgen's own bookkeeping left out). A file
+    that a render running at the same time deletes after the listing is left out too: it is
+    gone (``fleetgen diff`` takes no lock)."""
+    out = {}
+    for rel, path in walk(base)[0]:
+        if rel.rpartition("/")[2].startswith(".fleetgen"):
+            continue
+        try:
+            out[rel] = Path(path).read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            continue
+    return out

@@ -360,8 +360,9 @@ def test_invalid_targets(tmp_path: Path) -> None:
           patch: '[]'
         """})
     assert problems(lambda: load_overlay(tmp_path, "a")) == [
-        "overlays/a/overlay.yaml:3:11: [invalid-target] patches[0].target.name: missing ),"
-        " unterminated subpattern at position 4 | a regular expression, such as web-.*",
+        "overlays/a/overlay.yaml:3:11: [invalid-target] patches[0].target.name: missing ): "
+        "web-(a | a regular expression in RE2 syntax, as kustomize takes it (no lookaround, no "
+        "backreferences), such as web-.*",
         "overlays/a/overlay.yaml:4:20: [invalid-target] patches[0].target.labelSelector: found 'end',"
         " expected ',' or the end | a label selector is like 'a=b,c in (d,e),!f'",
         "overlays/a/overlay.yaml:5:25: [invalid-target] patches[0].target.annotationSelector:"
