@@ -10,6 +10,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path, PurePosixPath
 
+from generator.paths import INPUT_FILES, INPUT_FOLDERS
 from generator.problems import FleetError, Location, Problem
 
 
@@ -70,10 +71,14 @@ def files_at(repo: Path, commit: str, prefix: str) -> dict[str, bytes]:
     return out
 
 
-def export_fleet(repo: Path, commit: str, prefix: str, dest: Path,
-                 folders: tuple[str, ...] = ("clusters", "templates", "overlays")) -> None:
-    """Write the fleet's source folders at ``commit`` into ``dest`` (a fresh temporary folder)."""
-    for folder in folders:
+def export_fleet(repo: Path, commit: str, prefix: str, dest: Path) -> None:
+    """Write every input of a render at ``commit`` (paths.INPUT_FOLDERS and INPUT_FILES, so
+    fleetgen.yaml too) into ``dest`` (a fresh temporary folder)."""
+    for name in INPUT_FILES:
+        found = files_at(repo, commit, f"{prefix}/{name}" if prefix else name)
+        if "." in found:  # the file itself (a folder of that name holds no setting)
+            (dest / name).write_bytes(found["."])
+    for folder in INPUT_FOLDERS:
         sub = f"{prefix}/{folder}" if prefix else folder
         for rel, data in files_at(repo, commit, sub).items():
             target = (dest / folder / rel).resolve()
