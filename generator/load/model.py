@@ -68,6 +68,15 @@ def _endpoint(value: str) -> str:
     return value
 
 
+def _some_workers(value: list[Any]) -> list[Any]:
+    # tanzu refuses a cluster without workers unless single-node clusters are enabled, which
+    # fleetgen does not model (tanzu-framework tkg/client/cluster.go, "Worker count cannot be 0").
+    if not value:
+        raise ValueError("a cluster needs at least one worker pool (tanzu refuses a cluster "
+                         "without workers); leave 'workers' out for the plan's default")
+    return value
+
+
 def _odd_replicas(value: int) -> int:
     if value < 1 or value % 2 == 0:
         raise ValueError(f"control-plane replicas must be odd and at least 1 (etcd quorum), not {value}")
@@ -369,7 +378,7 @@ class ClusterSpec(Model):
     kubernetes: Kubernetes
     os: OS = Field(default_factory=OS)
     control_plane: ControlPlane = Field(default_factory=ControlPlane)
-    workers: list[MachineDeployment] | None = None
+    workers: Annotated[list[MachineDeployment], AfterValidator(_some_workers)] | None = None
     network: Network = Field(default_factory=Network)
     cni: Literal["antrea", "calico", "none"] = "antrea"
     vsphere: VSphere | None = None
