@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import re
 from typing import Callable, Iterator
 
 from generator.check.flags import conflicts, derived_flags
 from generator.check.fleet import Cluster
 from generator.load.model import MACHINE_FIELDS, Machine, cidr_family, networks
-from generator.net.ip import family_of, parse_ip
+from generator.net.ip import family_of, parse_ip, zone_note
 from generator.problems import Problem, path_text
 from generator.yaml.load import Path_
 
@@ -140,7 +141,8 @@ def nameserver_family(c: Cluster) -> Iterator[Problem]:
             address = parse_ip(server)
             path = ("network", "nameservers", role, index)
             if address is None:
-                yield c.problem(path, "invalid-value", f"nameserver '{server}' is not an IP address")
+                yield c.problem(path, "invalid-value",
+                                f"nameserver '{server}' is not an IP address{zone_note(server)}")
             elif family_of(address) not in net.families:
                 yield c.problem(path, "family-mismatch",
                                 f"nameserver {server} is {family_of(address)}, the cluster is "
@@ -293,10 +295,34 @@ def load_balancer_vip(c: Cluster) -> Iterator[Problem]:
                         f"cluster is {c.spec.network.ip_family}")
 
 
+# What a YAML 1.1 reader takes as a line break besides LF and CR (which every writer escapes):
+# inside a quoted scalar it is folded into a space, so `"az\u0085b"` would read back as `az b`.
+YAML11_BREAKS = re.compile("[\x85\u2028\u2029]")
+
+
+def yaml11_line_breaks(c: Cluster) -> Iterator[Problem]:
+    """No inventory key or value holds U+0085, U+2028 or U+2029 (see ``YAML11_BREAKS``)."""
+    def walk(node: object, path: Path_) -> Iterator[Problem]:
+        items = node.items() if isinstance(node, dict) else enumerate(node) \
+            if isinstance(node, list) else ()
+        for key, value in items:
+            for text, is_key in ((key, True), (value, False)):
+                bad = YAML11_BREAKS.search(text) if isinstance(text, str) else None
+                if bad is not None:
+                    yield c.problem((*path, key), "invalid-value",
+                                    f"{path_text((*path, key))} holds the character "
+                                    f"U+{ord(bad.group()):04X}, which YAML 1.1 readers take as a "
+                                    "line break", "remove it (or write the text on one line)",
+                                    key=is_key)
+            yield from walk(value, (*path, key))
+
+    yield from walk(c.inventory.data, ())
+
+
 CLUSTER_RULES: tuple[Rule, ...] = (
     infrastructure_block, control_plane_endpoint, cluster_cidrs, ip_family_support, node_ipam,
     nameserver_family, machine_fields, plan_sizes, aws_cidrs, azure_cidrs, feature_flags,
-    dhcp_reservations, node_network_refs, load_balancer_vip,
+    dhcp_reservations, node_network_refs, load_balancer_vip, yaml11_line_breaks,
 )
 
 

@@ -15,7 +15,10 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
 from pydantic.alias_generators import to_camel
 
-from generator.net.ip import IPNetwork, family_of, is_dns_label, is_fqdn, parse_cidr, parse_ip
+from generator.load.grammar import AddressEntry, NetworkName, SearchDomain, SelectorValue
+from generator.load.kube import Annotations, Count, Int32, Labels, Size, WorkerLabels
+from generator.net.ip import (IPNetwork, family_of, is_dns_label, is_fqdn, parse_cidr, parse_ip,
+                              zone_note)
 
 Infrastructure = Literal["vsphere", "aws", "azure"]
 IPFamily = Literal["ipv4", "ipv6", "ipv4,ipv6", "ipv6,ipv4"]
@@ -53,7 +56,7 @@ def _dns_label(value: str) -> str:
 
 def _ip(value: str) -> str:
     if parse_ip(value) is None:
-        raise ValueError(f"'{value}' is not an IP address")
+        raise ValueError(f"'{value}' is not an IP address{zone_note(value)}")
     return value
 
 
@@ -64,7 +67,7 @@ def _cidr(value: str) -> str:
 
 def _endpoint(value: str) -> str:
     if parse_ip(value) is None and not is_fqdn(value):
-        raise ValueError(f"'{value}' is neither an IP address nor a DNS name")
+        raise ValueError(f"'{value}' is neither an IP address nor a DNS name{zone_note(value)}")
     return value
 
 
@@ -132,7 +135,7 @@ class IPPool(Model):
     gateway: str | None = None
     excluded_addresses: list[str] | None = None
     allocate_reserved_ip_addresses: bool = Field(default=False, alias="allocateReservedIPAddresses")
-    node_network: str | None = Field(default=None, description=(
+    node_network: NetworkName | None = Field(default=None, description=(
         "the node network (L2 segment) the pool is on; pools on one node network are checked "
         "for overlap even across management clusters, and against its DHCP ranges"))
 
@@ -141,17 +144,17 @@ class NodeNetworkSpec(Model):
     """A node network (VLAN / port group) shared by clusters: its subnet and its DHCP scopes."""
 
     cidr: CIDR | None = None
-    dhcp_ranges: list[str] = Field(default_factory=list)
+    dhcp_ranges: list[AddressEntry] = Field(default_factory=list)
 
 
 def _mac(value: str) -> str:
-    if not _MAC.match(value):
+    if not _MAC.fullmatch(value):
         raise ValueError(f"'{value}' is not a MAC address (six hex pairs separated by ':')")
     return value.lower()
 
 
 MAC = Annotated[str, AfterValidator(_mac)]
-_MAC = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")
+_MAC = re.compile(r"[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}")  # fullmatch: `$` takes a final "\n"
 
 
 class DHCPReservation(Model):
@@ -168,13 +171,13 @@ class Machine(Model):
     """Machine size. vSphere: numCPUs/memoryMiB/diskGiB; AWS: instanceType/rootVolumeGiB;
     Azure: vmSize/osDiskGiB."""
 
-    num_cpus: int | None = Field(default=None, alias="numCPUs", ge=1)
-    memory_mib: int | None = Field(default=None, alias="memoryMiB", ge=1)
-    disk_gib: int | None = Field(default=None, alias="diskGiB", ge=1)
+    num_cpus: Size | None = Field(default=None, alias="numCPUs")
+    memory_mib: Size | None = Field(default=None, alias="memoryMiB")
+    disk_gib: Size | None = Field(default=None, alias="diskGiB")
     instance_type: str | None = None
-    root_volume_gib: int | None = Field(default=None, alias="rootVolumeGiB", ge=1)
+    root_volume_gib: Size | None = Field(default=None, alias="rootVolumeGiB")
     vm_size: str | None = None
-    os_disk_gib: int | None = Field(default=None, alias="osDiskGiB", ge=1)
+    os_disk_gib: Size | None = Field(default=None, alias="osDiskGiB")
 
 
 MACHINE_FIELDS: dict[str, tuple[str, ...]] = {
@@ -196,7 +199,7 @@ class OS(Model):
 
 
 class ControlPlane(Model):
-    replicas: Annotated[int, AfterValidator(_odd_replicas)] | None = None
+    replicas: Annotated[Int32, AfterValidator(_odd_replicas)] | None = None
     endpoint: Endpoint | None = None
     endpoint_provider: Literal["kube-vip", "nsx-alb"] = "kube-vip"
     vip: IP | None = Field(default=None, description=(
@@ -206,12 +209,12 @@ class ControlPlane(Model):
 
 class MachineDeployment(Model):
     name: Name
-    replicas: int = Field(ge=0)
+    replicas: Count
     class_: str = Field(default="tkg-worker", alias="class")
     failure_domain: str | None = None
     machine: Machine | None = None
-    max_surge: int | None = Field(default=None, ge=0)
-    labels: dict[str, str] = Field(default_factory=dict)
+    max_surge: Count | None = None
+    labels: WorkerLabels = Field(default_factory=dict)
 
 
 # --- network ---------------------------------------------------------------------------------
@@ -219,6 +222,11 @@ class MachineDeployment(Model):
 class PerRole(Model):
     control_plane: list[str] = Field(default_factory=list)
     worker: list[str] = Field(default_factory=list)
+
+
+class SearchDomains(Model):
+    control_plane: list[SearchDomain] = Field(default_factory=list)
+    worker: list[SearchDomain] = Field(default_factory=list)
 
 
 def _pool_member(value: object) -> str:
@@ -233,7 +241,8 @@ class NodeNetwork(Model):
     """``ipPool`` names a declared pool, or declares one inline (named ``<cluster>-pool``)."""
 
     ip_pool: PoolRef | None = None
-    node_network: str | None = Field(default=None, description="the nodeNetworks entry nodes are on")
+    node_network: NetworkName | None = Field(default=None,
+                                             description="the nodeNetworks entry nodes are on")
     dhcp_reservations: list[DHCPReservation] = Field(default_factory=list)
 
 
@@ -243,7 +252,7 @@ class Network(Model):
     services: list[CIDR] | None = None
     nodes: NodeNetwork = Field(default_factory=NodeNetwork)
     nameservers: PerRole = Field(default_factory=PerRole)
-    search_domains: PerRole = Field(default_factory=PerRole)
+    search_domains: SearchDomains = Field(default_factory=SearchDomains)
 
     @property
     def families(self) -> list[str]:
@@ -301,7 +310,7 @@ class IdentityRef(Model):
 
 
 class AWS(Model):
-    region: str
+    region: SelectorValue
     ssh_key_name: str
     identity_ref: IdentityRef = Field(
         default_factory=lambda: IdentityRef(kind="AWSClusterControllerIdentity", name="default"))
@@ -385,12 +394,12 @@ class ClusterSpec(Model):
     aws: AWS | None = None
     azure: Azure | None = None
     ip_pools: dict[Name, IPPool] = Field(default_factory=dict)
-    node_networks: dict[str, NodeNetworkSpec] = Field(default_factory=dict)
+    node_networks: dict[NetworkName, NodeNetworkSpec] = Field(default_factory=dict)
     management_clusters: dict[Name, ManagementClusterSpec] = Field(default_factory=dict)
     features: dict[FeaturePlugin, dict[FlagName, FlagValue]] = Field(default_factory=dict)
     overlays: list[str] = Field(default_factory=list)
-    labels: dict[str, str] = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
+    labels: Labels = Field(default_factory=dict)
+    annotations: Annotations = Field(default_factory=dict)
 
     @property
     def cluster_class(self) -> str:

@@ -20,7 +20,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
-from generator.net.ip import Family
+from generator.net.ip import Family, parse_ip, zone_note
 
 
 @dataclass(frozen=True, order=True)
@@ -45,16 +45,18 @@ def address_text(version: int, value: int) -> str:
 
 
 def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
-    try:
-        return ipaddress.ip_address(text)
-    except ValueError:
-        raise ValueError(f"'{text}' is not a valid IP, range, nor CIDR") from None
+    address = parse_ip(text)
+    if address is None:
+        raise ValueError(f"'{text}' is not a valid IP, range, nor CIDR")
+    return address
 
 
 def parse_entry(text: str) -> Range:
-    """One pool entry; raises ValueError saying why the provider would refuse it."""
-    if not isinstance(text, str):
-        raise ValueError(f"'{text}' is not a valid IP, range, nor CIDR")
+    """One pool entry; raises ValueError saying why the provider would refuse it. An IPv6 zone id
+    is refused before anything else: its text may hold the ``-`` that separates a range."""
+    if not isinstance(text, str) or "%" in text:
+        raise ValueError(f"'{text}' is not a valid IP, range, nor CIDR"
+                         f"{zone_note(text) if isinstance(text, str) else ''}")
     if "-" in text:
         start_text, _, end_text = text.partition("-")
         start, end = _address(start_text), _address(end_text)

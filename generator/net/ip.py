@@ -18,7 +18,25 @@ def family_of(value: IPAddress | IPNetwork) -> Family:
     return "ipv4" if value.version == 4 else "ipv6"
 
 
+ZONE_ID = "an IPv6 zone id ('%' and an interface) is not allowed"
+
+
+def zone_note(text: str) -> str:
+    """``": <why>"`` when ``text`` holds an IPv6 zone id, else ``""``: for refusal messages."""
+    return f": {ZONE_ID}" if "%" in text else ""
+
+
 def parse_ip(text: str) -> IPAddress | None:
+    """An IP address, or None. IPv6 zone ids (``fe80::1%eth0``) are refused: they name an
+    interface of one host, mean nothing in a fleet's inventory, and ``ipaddress`` takes almost any
+    text after the ``%`` (spaces, ``;``, ``}``, ``-``), which would then be written into dhcpd.conf,
+    zone files and ranges as it stands.
+
+    >>> [parse_ip(s) is None for s in ("fd00::1", "fd00::1%eth0", "fd00::1%x; }")]
+    [False, True, True]
+    """
+    if "%" in text:
+        return None
     try:
         return ipaddress.ip_address(text)
     except ValueError:
@@ -26,9 +44,12 @@ def parse_ip(text: str) -> IPAddress | None:
 
 
 def parse_cidr(text: str) -> IPNetwork:
-    """A network in CIDR form with no host bits set; raises ValueError with a readable reason."""
+    """A network in CIDR form with no host bits set (and no IPv6 zone id, see ``parse_ip``);
+    raises ValueError with a readable reason."""
     if "/" not in text:
         raise ValueError(f"'{text}' is not in CIDR form (address/prefix)")
+    if "%" in text:
+        raise ValueError(f"'{text}' is not a CIDR{zone_note(text)}")
     return ipaddress.ip_network(text, strict=True)
 
 

@@ -161,5 +161,11 @@ def _block_sequence(items: list[Any], indent: str, lines: list[str]) -> None:
 
 def dump_flow(value: Any) -> str:
     """``value`` as one line of flow YAML, for the templates' ``yaml`` filter: JSON, which YAML 1.2
-    and YAML 1.1 readers both read as the same value."""
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    and YAML 1.1 readers both read as the same value. JSON leaves some characters raw that a YAML
+    reader would fold (U+0085, U+2028, U+2029: line breaks to YAML 1.1) or refuse (C1 controls,
+    U+FEFF, surrogates, U+FFFE/U+FFFF); they are written as ``\\uXXXX`` escapes, which both read."""
+    return _YAML_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}",
+                         json.dumps(value, ensure_ascii=False, separators=(", ", ": ")))
+
+
+_YAML_RAW = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]")

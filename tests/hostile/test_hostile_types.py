@@ -134,7 +134,7 @@ def test_an_unknown_field_in_a_defaults_file_points_there(fleet: Path) -> None:
 @pytest.mark.parametrize("word", ["off", "yes", "no", "on", "y", "1:20"])
 def test_a_yaml11_word_where_text_is_expected_stays_text_and_is_written_quoted(
         fleet: Path, word: str) -> None:
-    write(fleet, {WEB_FILE: WEB + f"labels:\n  flag: {word}\n"})
+    write(fleet, {WEB_FILE: WEB + f"annotations:\n  flag: {word}\n"})
     result = fleetgen(fleet, "render")
     assert result.exit_code == 0, result.output
     cluster = (fleet / "rendered/mgmt-a/dev/web/cluster.yaml").read_text()
