@@ -1,5 +1,6 @@
 """The layout of a fleet repository: where fleetgen reads each input and writes each output,
-and the one walker that lists a folder of it.
+the one walker that lists a folder of it, and the one reader of its input files
+(``read_input``, and ``Reader``, which remembers what each read saw for the render cache).
 
 Every stage takes these names from here, so a folder is named in one place. Standard library
 only: the stamp check (``generator.cache.stamp``) reads it before anything heavy is imported.
@@ -7,7 +8,9 @@ only: the stamp check (``generator.cache.stamp``) reads it before anything heavy
 
 from __future__ import annotations
 
+import hashlib
 import os
+import stat
 from pathlib import Path
 
 CLUSTERS_DIR = "clusters"  # one inventory file per cluster, below it
@@ -90,3 +93,151 @@ def _is_file(entry: os.DirEntry[str]) -> bool:
         return entry.is_file()
     except OSError:
         return False
+
+
+# --- reading an input file ----------------------------------------------------------------------
+
+MAX_INPUT_BYTES = 16 * 1024 * 1024  # no inventory, overlay, patch or template comes near it
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_READ = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
+_LINK_HINT = "replace the link with a copy of the file (inside the repository)"
+
+
+class Unsafe(Exception):
+    """An input fleetgen will not read: its path relative to the fleet root, a problem code
+    (``symlink``, ``outside-root``, ``unreadable``, ``too-large``), a message and a hint."""
+
+    def __init__(self, path: str, code: str, message: str, hint: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path, self.code, self.message, self.hint = path, code, message, hint
+
+
+def _refuse(error: OSError, at: int, path: str) -> None:
+    """Why opening ``path`` (a name in the folder ``at``) failed: a link or a refusal (raised),
+    or nothing there (returns)."""
+    try:
+        kind = os.lstat(os.path.basename(path), dir_fd=at).st_mode
+    except OSError:
+        kind = None
+    if kind is not None and stat.S_ISLNK(kind):
+        raise Unsafe(path, "symlink", "is a symlink; fleetgen reads no input through a symlink",
+                     _LINK_HINT) from None
+    if kind is None or error.errno in (2, 20):  # ENOENT, ENOTDIR: nothing to read there
+        return
+    raise Unsafe(path, "unreadable", f"cannot be read ({error.strerror})",
+                 "make it readable, or remove it") from None
+
+
+def read_input(root: Path, rel: str) -> bytes | None:
+    """The bytes of the file ``rel`` (a POSIX path relative to ``root``), or None when there is
+    no such file (or a folder stands there). Every component below ``root`` is opened without
+    following links, so no link anywhere on the way is followed; only a regular file of at most
+    ``MAX_INPUT_BYTES`` is read (a FIFO is opened without blocking, then refused). Raises
+    ``Unsafe`` otherwise. ``root`` itself (given by the user) may be reached through links."""
+    parts = rel.split("/")
+    if rel.startswith("/") or any(part in ("", ".", "..") for part in parts):
+        raise Unsafe(rel, "outside-root", "is not a path inside the fleet folder",
+                     "name files inside the repository, without '..'")
+    try:
+        at = os.open(root, _READ | os.O_DIRECTORY)
+    except OSError as error:
+        raise Unsafe(".", "unreadable", f"the fleet folder cannot be read ({error.strerror})",
+                     "run fleetgen in a fleet repository, or pass --root DIR") from None
+    try:
+        for depth, part in enumerate(parts):
+            last = depth == len(parts) - 1
+            flags = _READ | _NOFOLLOW | (os.O_NONBLOCK if last else os.O_DIRECTORY)
+            try:
+                fd = os.open(part, flags, dir_fd=at)
+            except OSError as error:
+                _refuse(error, at, "/".join(parts[:depth + 1]))
+                return None
+            os.close(at)
+            at = fd
+        return _read_open(at, rel)
+    finally:
+        os.close(at)
+
+
+def _read_open(fd: int, rel: str) -> bytes | None:
+    info = os.fstat(fd)
+    if stat.S_ISDIR(info.st_mode):
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        raise Unsafe(rel, "unreadable", "is not a regular file (a FIFO, a device or a file of "
+                     "/proc)", "fleetgen reads only regular files inside the repository")
+    limit = MAX_INPUT_BYTES
+    chunks: list[bytes] = []
+    size = 0
+    while size <= limit:
+        try:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+        except OSError as error:
+            raise Unsafe(rel, "unreadable", f"cannot be read ({error.strerror})",
+                         "make it readable, or remove it") from None
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > limit or info.st_size > limit:
+        raise Unsafe(rel, "too-large", f"the file has {max(size, info.st_size)} bytes, more than "
+                     f"the {limit} an input file may have", "fleetgen's inputs are small text "
+                     "files; split it, or check that it is the file you meant")
+    return b"".join(chunks)
+
+
+ABSENT = "absent"  # what a Reader saw where there was no file
+OUTSIDE = "outside"  # ... and where a folder led out of the fleet folder
+
+
+class Reader:
+    """Reads input files below ``root`` (``read_input``) and remembers what each read saw, in
+    ``seen``: ``file:<rel>`` → the SHA-256 of its bytes (or ``ABSENT``), ``folder:<rel>`` →
+    where that folder leads, links followed (for the one place links are resolved: an overlay's
+    folder inside overlays/). A render-cache entry stores what its build's readers saw, and is
+    used only while ``still`` says every observation is the same today."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.seen: dict[str, str] = {}
+
+    def read(self, rel: str) -> bytes | None:
+        """``read_input(root, rel)``, remembered; raises ``Unsafe``."""
+        data = read_input(self.root, rel)
+        self.seen[f"file:{rel}"] = ABSENT if data is None else hashlib.sha256(data).hexdigest()
+        return data
+
+    def exists(self, rel: str) -> bool:
+        """Whether there is a file ``rel`` to read (a refused one counts: reading it says why)."""
+        try:
+            return self.read(rel) is not None
+        except Unsafe:
+            return True
+
+    def folder(self, path: Path) -> Path:
+        """Where the folder ``path`` leads (``Path.resolve``), remembered."""
+        real = path.resolve()
+        self.seen[f"folder:{os.path.relpath(path, self.root)}"] = (
+            real.relative_to(self.root).as_posix() if real.is_relative_to(self.root)
+            else OUTSIDE)
+        return real
+
+    def observe(self, observation: str) -> str | None:
+        """What ``observation`` (a key of ``seen``) sees today (None: the file cannot be read),
+        remembered: one run reads each file once, however many entries name it."""
+        if observation not in self.seen:
+            kind, _, rel = observation.partition(":")
+            try:
+                if kind == "file":
+                    self.read(rel)
+                elif kind == "folder":
+                    self.folder(self.root / rel)
+                else:
+                    return None
+            except (Unsafe, OSError, ValueError):
+                return None
+        return self.seen.get(observation)
+
+    def still(self, seen: dict[str, str]) -> bool:
+        """Whether every observation in ``seen`` sees the same today."""
+        return all(self.observe(observation) == value for observation, value in seen.items())

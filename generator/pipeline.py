@@ -65,7 +65,7 @@ def wanted_files(root: Path, fleet: Fleet, selected: set[tuple[str, str, str]] |
     objects: list[ObjectIdentity] = []
     todo: list[list[Output]] = []
     keys: list[str] = []
-    stored = None if cache is None else GroupCache(cache, root)
+    stored = None if cache is None else GroupCache(cache, root, fleet.limits)
     if stored is None:
         todo = groups(outputs)
     else:

@@ -22,12 +22,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from generator.cache.store import RenderCache
 from generator.paths import INPUT_FILES, INPUT_FOLDERS, RENDERED_DIR, NotPlain, walk
+
+_READ = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+         | getattr(os, "O_CLOEXEC", 0))
 
 
 class _Unstampable(Exception):
@@ -58,14 +62,22 @@ def _read_all(files: list[tuple[str, str]], stats: list[Stat] | None = None
               ) -> list[tuple[str, bytes]]:
     out = []
     for rel, path in files:
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read()
-                if stats is not None:
-                    info = os.fstat(handle.fileno())
-                    stats.append((path, info.st_size, info.st_mtime_ns, info.st_ino))
+        try:  # never through a link, never blocking on a FIFO: those are the full render's
+            fd = os.open(path, _READ)
         except OSError:
             raise _Unstampable from None
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise _Unstampable
+            with open(fd, "rb", closefd=False) as handle:
+                data = handle.read()
+            if stats is not None:
+                stats.append((path, info.st_size, info.st_mtime_ns, info.st_ino))
+        except OSError:
+            raise _Unstampable from None
+        finally:
+            os.close(fd)
         out.append((rel, data))
     return out
 

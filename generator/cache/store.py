@@ -7,8 +7,11 @@ unrecognised or unreadable is a miss. Its users: the inventory loader (parsed va
 ``RenderCache.values``), render groups (``generator.render.build``) and stamps
 (``generator.cache.stamp``). It lives outside the repository, in ``$FLEETGEN_CACHE_DIR`` or
 ``${XDG_CACHE_HOME:-~/.cache}/fleetgen``, in one SQLite file per fleetgen version, so it is never
-trusted across versions; it is safe to delete at any time. Render-group keys include the files'
-absolute paths, so a checkout at another path gets no render-group hits.
+trusted across versions; it is safe to delete at any time. Nothing in a key names a fleet's
+absolute path (render groups name files relative to the fleet root), so clones of a fleet at
+other paths, such as CI jobs restoring one cache, share its entries; a render-group entry is used
+only while every file its build read holds the recorded bytes (``render.build.GroupCache``), so
+two checkouts sharing a cache never exchange output.
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 from generator import __version__
-from generator.paths import walk
 
 
 @functools.cache
@@ -47,23 +49,6 @@ def cache_home() -> Path:
         return Path(explicit)
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "fleetgen"
-
-
-def digest_files(paths: list[Path]) -> str:
-    """One digest over the names and bytes of ``paths`` (missing files count as absent)."""
-    h = hashlib.sha256()
-    for path in sorted(paths):
-        h.update(str(path).encode() + b"\0")
-        try:
-            h.update(path.read_bytes())
-        except OSError:
-            h.update(b"\0missing\0")
-        h.update(b"\0")
-    return h.hexdigest()
-
-
-def tree_files(folder: Path) -> list[Path]:
-    return sorted(Path(path) for _rel, path in walk(folder)[0])
 
 
 class RenderCache:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from generator.cache.store import RenderCache
-from generator.paths import CLUSTERS_DIR, DEFAULTS_FILE, OVERLAYS_DIR
+from generator.paths import CLUSTERS_DIR, DEFAULTS_FILE, OVERLAYS_DIR, Unsafe, read_input
 from generator.problems import FleetError, Location, Problem
 from generator.secrets import is_secret_key, is_secret_value
 from generator.yaml.load import Path_, Positions, load_inventory_data, load_positioned
@@ -273,7 +273,15 @@ class InventoryLoader:
 
     def _read(self, path: Path) -> dict[str, Any] | None:
         rel = self.rel(path)
-        raw = path.read_bytes()
+        try:  # no link on the way, a regular file, of a sane size (paths.read_input)
+            raw = read_input(self.root, rel)
+        except Unsafe as exc:
+            self.problems.append(Problem(Location(exc.path), exc.code, exc.message, exc.hint))
+            return None
+        if raw is None:
+            self.problems.append(Problem(Location(rel), "unreadable", "the file went away",
+                                         "run fleetgen again"))
+            return None
         try:
             text = self._texts[path] = raw.decode("utf-8")
         except UnicodeDecodeError as exc:

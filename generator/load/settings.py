@@ -79,10 +79,7 @@ class FleetSettings(Model):
 
 def load_settings(root: Path) -> FleetSettings:
     """The fleet's settings (defaults when there is no fleetgen.yaml); raises FleetError."""
-    path = root / SETTINGS_FILE
-    if not path.is_file():
-        return FleetSettings()
-    settings = validate_file(FleetSettings, path, SETTINGS_FILE)
-    assert isinstance(settings, FleetSettings)
-    return settings
+    settings = validate_file(FleetSettings, root, SETTINGS_FILE)
+    assert settings is None or isinstance(settings, FleetSettings)
+    return settings or FleetSettings()
 

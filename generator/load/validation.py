@@ -16,6 +16,7 @@ from pydantic_core import ErrorDetails
 from generator.load.inventory import ClusterInventory, Origin, locate
 from generator.load.model import ClusterSpec
 from generator.load.schema import allowed_keys
+from generator.paths import Unsafe, read_input
 from generator.problems import FleetError, Location, Problem, did_you_mean, path_text, show_value
 from generator.secrets import MASK, is_secret_key, is_secret_value
 from generator.yaml.load import Path_, load_positioned
@@ -60,12 +61,21 @@ def validate(model: type[BaseModel], inv: Locator, data: dict[str, Any]
         return None, sorted(problems, key=Problem.sort_key)
 
 
-def validate_file(model: type[BaseModel], path: Path, rel: str) -> BaseModel:
-    """A whole YAML file (such as fleetgen.yaml) as ``model``; raises FleetError."""
+def validate_file(model: type[BaseModel], root: Path, rel: str) -> BaseModel | None:
+    """The YAML file ``rel`` below ``root`` (such as fleetgen.yaml) as ``model``, or None when
+    there is no such file; read through ``paths.read_input`` (no link, a regular file of a sane
+    size); raises FleetError."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FleetError([Problem(Location(rel, 1, 1), "unreadable", str(exc))]) from None
+        raw = read_input(root, rel)
+    except Unsafe as exc:
+        raise FleetError([Problem(Location(exc.path), exc.code, exc.message, exc.hint)]) from None
+    if raw is None:
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FleetError([Problem(Location(rel, 1, 1), "encoding",
+                                  f"not UTF-8 text ({exc.reason})")]) from None
     doc, positions = load_positioned(text, rel)
     if not isinstance(doc, dict):
         raise FleetError([Problem(Location(rel, 1, 1), "not-a-mapping",

@@ -4,7 +4,8 @@ ones, each problem located."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from generator.overlay.jsonpatch import parse_pointer
 from generator.overlay.selector import Regex, Requirement, Target, compile_regex, parse_selector
 from generator.overlay.strategic import is_directive
 from generator.load.settings import Limits
-from generator.paths import OVERLAY_FILE, OVERLAYS_DIR
+from generator.paths import OVERLAY_FILE, OVERLAYS_DIR, Reader, Unsafe
 from generator.problems import FleetError, Location, Problem, did_you_mean, path_text, show_value
 from generator.yaml.load import Path_, Positions, load_positioned, load_positioned_all
 
@@ -51,6 +52,7 @@ class Overlay:
     patches: tuple[Patch, ...]
     labels: tuple[tuple[str, str], ...]
     annotations: tuple[tuple[str, str], ...]
+    reads: tuple[tuple[str, str], ...] = ()  # what loading it read (paths.Reader.seen)
 
 
 def load_overlay(root: Path, name: str, limits: Limits | None = None) -> Overlay:
@@ -69,13 +71,13 @@ def load_overlay_file(root: Path, path: Path, limits: Limits | None = None) -> O
     inventory); its ``path:`` entries resolve against its folder, its components must still be
     folders under ``overlays/``."""
     loader = _Loader(root, limits)
-    full = (path if path.is_absolute() else root / path).resolve()
+    full = Path(os.path.normpath(path if path.is_absolute() else loader.root / path))
     if not _inside(full, loader.root):
         loader.problems.append(Problem(Location(path.as_posix()), "outside-root",
                                        f"overlay file {path.as_posix()} is not under {root}"))
         return loader.finish(None)
     rel = loader.rel(full)
-    if not full.is_file():
+    if not loader.reader.exists(rel):
         loader.problems.append(Problem(Location(rel), "overlay-missing",
                                        f"no overlay file {rel}"))
         return loader.finish(None)
@@ -95,7 +97,8 @@ class _Loader:
         self._applied: dict[str, int] = {}  # components an overlay file applies, repeats counted
         self._too_many: dict[str, Problem] = {}  # overlay files applying too many components
         self.root = root.resolve()
-        self.overlays = (self.root / OVERLAYS_DIR).resolve()
+        self.reader = Reader(self.root)  # every file read, for the render cache
+        self.overlays = self.root / OVERLAYS_DIR  # a link here leads outside it
         self.problems: list[Problem] = []
         self._cache: dict[Path, Overlay | None] = {}
         self._stack: list[tuple[Path, str]] = []
@@ -108,7 +111,7 @@ class _Loader:
             self.problems.append(self._too_many[overlay.file])
         if self.problems or overlay is None:
             raise FleetError(dict.fromkeys(self.problems))
-        return overlay
+        return replace(overlay, reads=tuple(sorted(self.reader.seen.items())))
 
     def problem(self, location: Location, code: str, message: str, hint: str = "") -> None:
         self.problems.append(Problem(location, code, message, hint))
@@ -117,7 +120,7 @@ class _Loader:
                   noun: str = "component") -> Overlay | None:
         """The overlay in ``folder``, which must be a folder under overlays/ (symlinks resolved);
         ``where`` is the entry that names it, ``shown`` how that entry wrote it."""
-        real = folder.resolve()
+        real = self.reader.folder(folder)  # the one place a link is followed, inside overlays/
         if not _inside(real, self.overlays) or real == self.overlays:
             self.problem(where, "outside-root",
                          f"{noun} '{shown}' is outside {OVERLAYS_DIR}/",
@@ -125,7 +128,7 @@ class _Loader:
             return None
         file = real / OVERLAY_FILE
         name = real.relative_to(self.overlays).as_posix()
-        if not file.is_file():
+        if not self.reader.exists(self.rel(file)):
             self.problem(where, "overlay-missing",
                          f"no overlay '{name}': "
                          f"{OVERLAYS_DIR}/{name}/{OVERLAY_FILE} does not exist",
@@ -205,8 +208,13 @@ class _Loader:
         self._applied[rel] = total
 
     def _read_text(self, file: Path) -> str | None:
+        try:  # through the one reader: no link on the way, a regular file of a sane size
+            raw = self.reader.read(self.rel(file))
+        except Unsafe as exc:
+            self.problem(Location(exc.path), exc.code, exc.message, exc.hint)
+            return None
         try:
-            return file.read_text(encoding="utf-8")
+            return raw.decode("utf-8") if raw is not None else None
         except UnicodeDecodeError as exc:
             self.problem(Location(self.rel(file), 1, 1), "encoding",
                          f"not UTF-8 text ({exc.reason})")
@@ -269,13 +277,14 @@ class _Loader:
             return None
 
     def _patch_file(self, folder: Path, name: str, where: Location) -> list[Any] | None:
-        file = (folder / name).resolve()
-        if not _inside(file, folder.resolve()):
-            # kustomize's load restriction: a kustomization reads files in or below its folder.
+        file = Path(os.path.normpath(folder / name))
+        if not _inside(file, folder):
+            # kustomize's load restriction: a kustomization reads files in or below its folder
+            # (lexically: the reader refuses a link on the way).
             self.problem(where, "outside-root", f"patch file '{name}' is outside the overlay's "
                          "folder", "put the patch file in the overlay's folder or below it")
             return None
-        if not file.is_file():
+        if not self.reader.exists(self.rel(file)):
             self.problem(where, "missing-file", f"patch file '{name}' does not exist",
                          f"create {self.rel(file) if _inside(file, self.root) else file} "
                          "or fix the path")

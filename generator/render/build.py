@@ -6,16 +6,15 @@ Kubernetes object (``Built``). Also how a group is keyed and kept in the render 
 from __future__ import annotations
 
 import json
-from importlib.resources import files
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from generator.cache.store import RenderCache, digest_files, tree_files
+from generator.cache.store import RenderCache
 from generator.check.fleet import Cluster, GitOpsTarget, Management
 from generator.overlay.apply import overlay_objects
 from generator.overlay.load import Overlay, load_overlay, load_overlay_file
-from generator.paths import OVERLAYS_DIR, TEMPLATES_DIR, cluster_overlay_file
+from generator.paths import Reader, Unsafe, cluster_overlay_file
 from generator.problems import FleetError, Location, Problem
 from generator.render.emit import emit
 from generator.render.final import check_final, chosen_overlays
@@ -83,10 +82,13 @@ index in the file."""
 
 @dataclass(frozen=True)
 class Built:
-    """A built render group: the bytes of its files and the identities of its objects."""
+    """A built render group: the bytes of its files and the identities of its objects, and what
+    every file its build read held (``paths.Reader.seen``: each fleet template, overlay file,
+    patch file and the cluster's own overlay file, or that it was absent)."""
 
     files: dict[str, bytes]
     objects: list[ObjectIdentity]
+    reads: dict[str, str] = field(default_factory=dict)
 
 
 def object_identities(files: list[RenderedFile]) -> list[ObjectIdentity]:
@@ -145,42 +147,61 @@ def groups(outputs: list[Output]) -> list[list[Output]]:
 
 
 class GroupCache:
-    """Render groups kept in the cache store, each under a key covering what its bytes depend
-    on: every template (the fleet's and the built-in ones) and overlay file, the cluster's own
-    overlay file, the output paths and the values the templates see."""
+    """Render groups kept in the cache store. An entry is found by a key made of everything the
+    group builder takes from the model (``key``: the output paths, kinds and templates, the
+    values each template sees, the cluster's inventory file and ``overlays:`` list, the limits),
+    and it holds, besides the group's bytes, what every file its build read held (``Built.reads``:
+    templates, overlay files, patch files, the cluster's own overlay file, each by its path
+    relative to the fleet root and the SHA-256 of its bytes, or its absence). An entry is used
+    only while every one of those files still holds the same bytes (``get``), so a build never
+    depends on a file its entry does not name, and two checkouts sharing one cache never
+    exchange output. Nothing in an entry names the fleet's absolute path: a clone at another path
+    gets the same hits."""
 
-    def __init__(self, store: RenderCache, root: Path) -> None:
+    def __init__(self, store: RenderCache, root: Path, limits: Limits | None = None) -> None:
         self.store = store
         self.root = root
-        templates = [p for folder in (root / TEMPLATES_DIR, Path(str(files("generator.templates"))))
-                     for p in tree_files(folder)]
-        self.shared = digest_files(templates + tree_files(root / OVERLAYS_DIR))
+        self.limits = (limits or Limits()).model_dump()
+        self.today = Reader(root)  # what each recorded file holds today, each read once
 
     def key(self, group: list[Output]) -> str:
-        sources = {id(s): s for o in group for _t, s in o.documents}
-        views = [json.dumps(view_of(s), sort_keys=True, default=str) for s in sources.values()]
-        local = [self.root / cluster_overlay_file(s.inventory.file) for s in sources.values()
-                 if isinstance(s, Cluster)]
-        return self.store.key(self.shared, digest_files(local), *(o.path for o in group), *views)
+        sources: dict[int, Source] = {}
+        for output in group:
+            for _template, source in output.documents:
+                sources.setdefault(id(source), source)
+        index = {ident: i for i, ident in enumerate(sources)}
+        outputs = [[o.path, o.kubernetes, o.text,
+                    [[template, index[id(source)]] for template, source in o.documents]]
+                   for o in group]
+        views = [[type(s).__name__, view_of(s)] for s in sources.values()]
+        owner = group[0].owner
+        cluster = None if owner is None else [owner.inventory.file, list(owner.spec.overlays)]
+        return self.store.key("group", json.dumps([outputs, views, cluster, self.limits],
+                                                  sort_keys=True, default=str))
 
     def get(self, key: str, group: list[Output]) -> Built | None:
-        """The group stored under ``key``, or None (a bad or mismatched entry is a miss)."""
+        """The group stored under ``key`` while every file its build read is unchanged, or None
+        (a bad, stale or mismatched entry is a miss)."""
         try:
             entry = json.loads(self.store.read(key) or "")
             files_ = {str(p): str(t).encode("utf-8") for p, t in entry["files"].items()}
             objects = [(str(m), str(g), str(k), str(ns), str(n), str(p), int(i))
                        for m, g, k, ns, n, p, i in entry["objects"]]
+            reads = {str(o): str(v) for o, v in entry["reads"].items()}
         except (ValueError, KeyError, TypeError, AttributeError):
             self.store.misses += 1
             return None
+        if set(files_) != {o.path for o in group} or not self.today.still(reads):
+            self.store.misses += 1
+            return None
         self.store.hits += 1
-        return Built(files_, objects) if set(files_) == {o.path for o in group} else None
+        return Built(files_, objects, reads)
 
     def put(self, key: str, built: Built) -> None:
         """Store a built group under ``key`` (at the store's next flush)."""
         self.store.write(key, json.dumps({"files": {p: b.decode("utf-8")
                                                     for p, b in built.files.items()},
-                                          "objects": built.objects}))
+                                          "objects": built.objects, "reads": built.reads}))
 
 
 # --- building a group --------------------------------------------------------------------------
@@ -207,15 +228,26 @@ class GroupBuilder:
                 self._overlays[key] = exc
         return self._overlays[key]
 
-    def _apply_overlays(self, cluster: Cluster, rendered: list[RenderedFile]
-                        ) -> list[RenderedFile]:
+    def _apply_overlays(self, cluster: Cluster, rendered: list[RenderedFile],
+                        reads: dict[str, str]) -> list[RenderedFile]:
         chosen = [self._overlay(name) for name in cluster.spec.overlays]
         local = cluster_overlay_file(cluster.inventory.file)
-        if (self.root / local).is_file():
+        probe = Reader(self.root)  # whether it exists is an input too
+        try:
+            present = probe.read(local) is not None
+        except Unsafe as exc:
+            chosen.append(FleetError([Problem(Location(exc.path), exc.code, exc.message,
+                                              exc.hint)]))
+            present = False
+        reads.update(probe.seen)
+        if present:
             chosen.append(self._overlay(local, local))
         failed = [problem for o in chosen if isinstance(o, FleetError) for problem in o.problems]
         if failed:
             raise FleetError(failed)
+        for overlay in chosen:
+            if isinstance(overlay, Overlay):
+                reads.update(overlay.reads)
         indexes = [i for i, f in enumerate(rendered) if f.kubernetes]
         if not chosen or not indexes:
             return rendered
@@ -231,8 +263,10 @@ class GroupBuilder:
 
     def build(self, group: list[Output]) -> Built:
         """The group's files and objects; raises FleetError with every problem found."""
+        reads: dict[str, str] = {}
         rendered = render_outputs(group, self.renderer)
         cluster = group[0].owner
-        final = rendered if cluster is None else self._apply_overlays(cluster, rendered)
+        final = rendered if cluster is None else self._apply_overlays(cluster, rendered, reads)
         check_final(group, rendered, final, chosen_overlays(cluster, self._overlays))
-        return Built(emit(final), object_identities(final))
+        reads.update(self.renderer.reads())
+        return Built(emit(final), object_identities(final), dict(sorted(reads.items())))

@@ -16,15 +16,16 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from jinja2 import (ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError,
-                    TemplateRuntimeError, TemplateSyntaxError)
+from jinja2 import (BaseLoader, ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
+                    TemplateError, TemplateNotFound, TemplateRuntimeError, TemplateSyntaxError)
+from jinja2.loaders import split_template_path
 from jinja2 import nodes, pass_eval_context
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
 from ruamel.yaml.error import YAMLError
 
-from generator.paths import TEMPLATES_DIR
+from generator.paths import TEMPLATES_DIR, Reader, Unsafe
 from generator.problems import FleetError, Location, Problem
 from generator.render.views import compact
 from generator.yaml.dump import dump_flow
@@ -190,11 +191,28 @@ def refuse_template_links(root: Path) -> None:
                                   "copy the template into templates/") for p in links])
 
 
-def environment(root: Path) -> ImmutableSandboxedEnvironment:
+class FleetLoader(BaseLoader):
+    """A fleet's own templates (``templates/<name>``), each read through the one reader of
+    inputs (``paths.Reader``: no link on the way, a regular file of a sane size), which
+    remembers what it read, or that there was no such file, for the render cache. Read once per
+    run: Jinja keeps the compiled template, so it is never read again."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+
+    def get_source(self, environment: Environment, template: str
+                   ) -> tuple[str, str, Callable[[], bool]]:
+        rel = "/".join([TEMPLATES_DIR, *split_template_path(template)])
+        data = self.reader.read(rel)
+        if data is None:
+            raise TemplateNotFound(template)
+        return data.decode("utf-8"), str(self.reader.root / rel), lambda: True
+
+
+def environment(root: Path, reader: Reader | None = None) -> ImmutableSandboxedEnvironment:
+    """The sandbox, loading the fleet's templates through ``reader`` before the built-in ones."""
     refuse_template_links(root)
-    loaders = []
-    if (root / TEMPLATES_DIR).is_dir():
-        loaders.append(FileSystemLoader(root / TEMPLATES_DIR))
+    loaders: list[BaseLoader] = [FleetLoader(reader or Reader(root))]
     loaders.append(FileSystemLoader(str(files("generator.templates"))))
     env = FleetSandbox(loader=ChoiceLoader(loaders), undefined=StrictUndefined,
                        keep_trailing_newline=True, autoescape=False, finalize=_finalize)
@@ -223,9 +241,16 @@ def environment(root: Path) -> ImmutableSandboxedEnvironment:
 class Renderer:
     def __init__(self, root: Path, steps: int = MAX_STEPS) -> None:
         self.root = root
-        self.env = environment(root)
+        self.reader = Reader(root)  # the fleet's templates read so far (see reads)
+        self.env = environment(root, self.reader)
         if isinstance(self.env, FleetSandbox):
             self.env.steps = steps
+
+    def reads(self) -> dict[str, str]:
+        """What every fleet template read so far saw (``paths.Reader.seen``): a superset of what
+        any group built so far used, so a render-cache entry that stores it covers its
+        templates (built-in ones are part of ``cache.code_digest``)."""
+        return dict(self.reader.seen)
 
     def template_path(self, name: str) -> str:
         local = self.root / TEMPLATES_DIR / name
@@ -238,6 +263,9 @@ class Renderer:
             if isinstance(self.env, FleetSandbox):
                 self.env.start()
             text = compiled.render(context)
+        except Unsafe as exc:  # a template file the reader refused
+            raise FleetError([Problem(Location(exc.path), exc.code, exc.message,
+                                      exc.hint)]) from None
         except TemplateSyntaxError as exc:
             name = exc.name or template
             raise FleetError([Problem(Location(self.template_path(name), exc.lineno, 1),
