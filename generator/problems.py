@@ -12,6 +12,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any, Iterable, Literal
 
+from generator.paths import Unsafe
 from generator.secrets import MASK, is_secret_value, scrub
 
 Severity = Literal["error", "warning"]
@@ -134,6 +135,11 @@ def show_value(value: Any) -> str:
 def did_you_mean(word: str, options: Iterable[str]) -> str:
     match = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
     return f"did you mean '{match[0]}'?" if match else ""
+
+
+def refused(exc: Unsafe) -> Problem:
+    """The problem of an input the one reader (``paths.read_input``) would not read."""
+    return Problem(Location(exc.path), exc.code, exc.message, exc.hint)
 
 
 class FleetError(Exception):

@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from generator.cache.store import RenderCache
 from generator.paths import CLUSTERS_DIR, DEFAULTS_FILE, OVERLAYS_DIR, Unsafe, read_input
-from generator.problems import FleetError, Location, Problem
+from generator.problems import FleetError, Location, Problem, refused
 from generator.secrets import is_secret_key, is_secret_value
 from generator.yaml.load import Path_, Positions, load_inventory_data, load_positioned
 
@@ -276,7 +276,7 @@ class InventoryLoader:
         try:  # no link on the way, a regular file, of a sane size (paths.read_input)
             raw = read_input(self.root, rel)
         except Unsafe as exc:
-            self.problems.append(Problem(Location(exc.path), exc.code, exc.message, exc.hint))
+            self.problems.append(refused(exc))
             return None
         if raw is None:
             self.problems.append(Problem(Location(rel), "unreadable", "the file went away",

@@ -70,16 +70,15 @@ def _owned(kind: str, owned: dict[str, tuple[str, str]], key: str) -> None:
                          "instead")
 
 
-def _label_key(value: str) -> str:
-    if not is_qualified_name(value):
-        raise ValueError(f"the label key '{value}' {KEY_RULE}")
-    _owned("label", OWNED_LABELS, value)
-    return value
-
-
 def _worker_label_key(value: str) -> str:
     if not is_qualified_name(value):
         raise ValueError(f"the label key '{value}' {KEY_RULE}")
+    return value
+
+
+def _label_key(value: str) -> str:
+    _worker_label_key(value)
+    _owned("label", OWNED_LABELS, value)
     return value
 
 

@@ -17,7 +17,8 @@ from generator.load.inventory import ClusterInventory, Origin, locate
 from generator.load.model import ClusterSpec
 from generator.load.schema import allowed_keys
 from generator.paths import Unsafe, read_input
-from generator.problems import FleetError, Location, Problem, did_you_mean, path_text, show_value
+from generator.problems import (FleetError, Location, Problem, did_you_mean, path_text, refused,
+                                show_value)
 from generator.secrets import MASK, is_secret_key, is_secret_value
 from generator.yaml.load import Path_, load_positioned
 
@@ -68,7 +69,7 @@ def validate_file(model: type[BaseModel], root: Path, rel: str) -> BaseModel | N
     try:
         raw = read_input(root, rel)
     except Unsafe as exc:
-        raise FleetError([Problem(Location(exc.path), exc.code, exc.message, exc.hint)]) from None
+        raise FleetError([refused(exc)]) from None
     if raw is None:
         return None
     try:

@@ -8,7 +8,7 @@ from typing import Any
 
 from generator.overlay.jsonpatch import Budget, annotations_while_patching, apply_op
 from generator.overlay.load import Overlay, Patch
-from generator.overlay.objects import MISSING, PatchError, id_fields, metadata
+from generator.overlay.objects import MISSING, PatchError, describe, id_fields, metadata
 from generator.overlay.strategic import is_capi_cluster, keep_identity, merge
 from generator.problems import FleetError, Location, Problem
 
@@ -88,7 +88,7 @@ class _Applier:
     def _no_match(self, patch: Patch, what: str) -> None:
         if patch.optional:
             return
-        shown = ", ".join(_describe(obj) for obj in self.objects) or "none"
+        shown = ", ".join(describe(obj) for obj in self.objects) or "none"
         self.problems.append(Problem(
             patch.location, "patch-no-match", f"{patch.label} ({what}) matches no object",
             f"the objects are: {shown}; fix the target, or add 'optional: true' to the entry if "
@@ -96,7 +96,7 @@ class _Applier:
 
     def _fail(self, patch: Patch, obj: dict[str, Any], error: PatchError) -> None:
         self.problems.append(Problem(patch.location, error.code,
-                                     f"{patch.label} on {_describe(obj)}: {error.message}",
+                                     f"{patch.label} on {describe(obj)}: {error.message}",
                                      error.hint))
 
     def _strategic(self, patch: Patch, document: dict[str, Any], index: int | None) -> None:
@@ -106,7 +106,7 @@ class _Applier:
         else:
             # Without a target the patch names its object: apiVersion, kind, name, namespace.
             chosen = [i for i, obj in enumerate(self.objects) if _same_id(obj, document)]
-            what = _describe(document) + (f", document {index + 1}" if index is not None else "")
+            what = describe(document) + (f", document {index + 1}" if index is not None else "")
         if not chosen:
             self._no_match(patch, what)
             return
@@ -149,9 +149,3 @@ class _Applier:
 def _same_id(obj: dict[str, Any], patch: dict[str, Any]) -> bool:
     mine, theirs = id_fields(obj), id_fields(patch)
     return all(mine[f] == theirs[f] for f in ("group", "version", "kind", "name", "namespace"))
-
-
-def _describe(obj: dict[str, Any]) -> str:
-    meta = metadata(obj)
-    where = f"{meta['namespace']}/" if meta.get("namespace") else ""
-    return f"{obj.get('kind', '?')} {where}{meta.get('name', '?')}"

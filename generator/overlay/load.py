@@ -14,7 +14,8 @@ from generator.overlay.selector import Regex, Requirement, Target, compile_regex
 from generator.overlay.strategic import is_directive
 from generator.load.settings import Limits
 from generator.paths import OVERLAY_FILE, OVERLAYS_DIR, Reader, Unsafe
-from generator.problems import FleetError, Location, Problem, did_you_mean, path_text, show_value
+from generator.problems import (FleetError, Location, Problem, did_you_mean, path_text, refused,
+                                show_value)
 from generator.yaml.load import Path_, Positions, load_positioned, load_positioned_all
 
 
@@ -211,7 +212,7 @@ class _Loader:
         try:  # through the one reader: no link on the way, a regular file of a sane size
             raw = self.reader.read(self.rel(file))
         except Unsafe as exc:
-            self.problem(Location(exc.path), exc.code, exc.message, exc.hint)
+            self.problems.append(refused(exc))
             return None
         try:
             return raw.decode("utf-8") if raw is not None else None

@@ -54,3 +54,10 @@ def kind_of(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     return "a scalar"
+
+
+def describe(obj: dict[str, Any]) -> str:
+    """An object as messages name it: ``Kind namespace/name``."""
+    meta = metadata(obj)
+    namespace = f"{meta['namespace']}/" if meta.get("namespace") else ""
+    return f"{obj.get('kind', '?')} {namespace}{meta.get('name', '?')}"

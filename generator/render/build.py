@@ -15,7 +15,7 @@ from generator.check.fleet import Cluster, GitOpsTarget, Management
 from generator.overlay.apply import overlay_objects
 from generator.overlay.load import Overlay, load_overlay, load_overlay_file
 from generator.paths import Reader, Unsafe, cluster_overlay_file
-from generator.problems import FleetError, Location, Problem
+from generator.problems import FleetError, Location, Problem, refused
 from generator.render.emit import emit
 from generator.render.final import check_final, chosen_overlays
 from generator.render.layout import Output, RenderedFile
@@ -236,8 +236,7 @@ class GroupBuilder:
         try:
             present = probe.read(local) is not None
         except Unsafe as exc:
-            chosen.append(FleetError([Problem(Location(exc.path), exc.code, exc.message,
-                                              exc.hint)]))
+            chosen.append(FleetError([refused(exc)]))
             present = False
         reads.update(probe.seen)
         if present:

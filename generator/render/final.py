@@ -23,9 +23,9 @@ from typing import Any, Iterable, Iterator, Mapping
 from generator.check.fleet import Cluster
 from generator.overlay.jsonpatch import parse_pointer
 from generator.overlay.load import Overlay, Patch
-from generator.overlay.objects import id_fields, metadata
+from generator.overlay.objects import describe, id_fields
 from generator.paths import RENDERED_DIR, cluster_overlay_file
-from generator.problems import FleetError, Location, Problem
+from generator.problems import FleetError, Location, Problem, path_text
 from generator.render.derived import Named, Step, changed_fields
 from generator.render.layout import Output, RenderedFile
 from generator.secrets import is_secret_key, is_secret_value, may_hold_secret
@@ -126,20 +126,12 @@ class Problems:
                               for (where, code, message, hint), objs in self._found.items()])
 
 
-def describe(obj: dict[str, Any]) -> str:
-    meta = metadata(obj)
-    namespace = f"{meta['namespace']}/" if meta.get("namespace") else ""
-    return f"{obj.get('kind', '?')} {namespace}{meta.get('name', '?')}"
-
-
 def _field_text(field: tuple[Step, ...]) -> str:
-    text = ""
-    for step in field:
-        if isinstance(step, Named) or (text and ("." in step or "/" in step)):
-            text += f"[{step.name if isinstance(step, Named) else step}]"
-        else:
-            text += f".{step}" if text else step
-    return text
+    """``spec.topology.variables[apiServerEndpoint]``; a key holding ``.`` or ``/`` (an
+    annotation) is written as a subscript too."""
+    return path_text(f"[{step.name}]" if isinstance(step, Named) else
+                     f"[{step}]" if index and ("." in step or "/" in step) else step
+                     for index, step in enumerate(field))
 
 
 # --- secrets ------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
 from ruamel.yaml.error import YAMLError
 
 from generator.paths import TEMPLATES_DIR, Reader, Unsafe
-from generator.problems import FleetError, Location, Problem
+from generator.problems import FleetError, Location, Problem, refused
 from generator.render.views import compact
 from generator.yaml.dump import dump_flow
 from generator.yaml.fast import load_fast
@@ -264,8 +264,7 @@ class Renderer:
                 self.env.start()
             text = compiled.render(context)
         except Unsafe as exc:  # a template file the reader refused
-            raise FleetError([Problem(Location(exc.path), exc.code, exc.message,
-                                      exc.hint)]) from None
+            raise FleetError([refused(exc)]) from None
         except TemplateSyntaxError as exc:
             name = exc.name or template
             raise FleetError([Problem(Location(self.template_path(name), exc.lineno, 1),
