@@ -6,10 +6,11 @@ with ruamel's loader itself for anything unusual. It reads YAML 1.2 and refuses 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from ruamel.yaml import YAML
 from ruamel.yaml.cyaml import CParser  # type: ignore[attr-defined]  # the C parser ruamel uses
+from ruamel.yaml.constructor import ConstructorError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (AliasEvent, DocumentStartEvent, MappingEndEvent,
                                 MappingStartEvent, ScalarEvent, SequenceEndEvent,
@@ -17,6 +18,19 @@ from ruamel.yaml.events import (AliasEvent, DocumentStartEvent, MappingEndEvent,
 from ruamel.yaml.resolver import implicit_resolvers
 
 _SAFE = YAML(typ="safe", pure=False)
+_T = TypeVar("_T")
+
+
+def _construct(load: Callable[[], _T]) -> _T:
+    """ruamel's safe loader, with what its constructor raises besides YAMLError (``!!int '3x'``
+    gives a ValueError) turned into the YAMLError every caller reports: these texts come from
+    pull requests (rendered/) and exports, and must never end a run with exit 3."""
+    try:
+        return load()
+    except YAMLError:
+        raise
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ConstructorError(problem=f"a value cannot be read ({exc})") from None
 
 
 class AliasRefused(MarkedYAMLError):
@@ -46,7 +60,7 @@ def load_fast(text: str) -> Any:
     except (_Unusual, YAMLError):
         pass  # ruamel's loader gives the value, or the very error it would have given
     _refuse_aliases(text)
-    return _SAFE.load(text)
+    return _construct(lambda: _SAFE.load(text))
 
 
 class _Unusual(Exception):
@@ -132,7 +146,7 @@ def _from_events(text: str) -> Any:
 
 def load_fast_all(text: str) -> list[Any]:
     _refuse_aliases(text)
-    return [doc for doc in _SAFE.load_all(text) if doc is not None]
+    return _construct(lambda: [doc for doc in _SAFE.load_all(text) if doc is not None])
 
 
 def load_screened(text: str) -> Any:
@@ -141,4 +155,4 @@ def load_screened(text: str) -> Any:
     try:
         return _from_events(text)
     except _Unusual:
-        return _SAFE.load(text)
+        return _construct(lambda: _SAFE.load(text))

@@ -58,7 +58,7 @@ def ruamel_load(text: str) -> Any:
         if any(type(e).__name__ == "AliasEvent" for e in RUAMEL.parse(text)):
             return ("error",)
         return ("ok", typed(RUAMEL.load(text)))
-    except YAMLError:
+    except (YAMLError, ValueError):  # ValueError: a value its constructor cannot build (!!int 'x')
         return ("error",)  # which error is ruamel's: load_fast hands every error case to it
 
 
