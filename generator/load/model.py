@@ -12,13 +12,14 @@ import re
 from functools import cached_property
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
-from pydantic.alias_generators import to_camel
+from pydantic import AfterValidator, Discriminator, Field, Tag
 
-from generator.load.grammar import AddressEntry, NetworkName, SearchDomain, SelectorValue
+from generator.load.grammar import AddressEntry, NetworkName, SearchDomain
+from generator.load.infra import (AWS, AWSVPC, Azure, AWSRef, AWSSubnet,  # noqa: F401
+                                  AzureIdentityRef, AzureSubnet, AzureVNet, IdentityRef, VSphere)
 from generator.load.kube import Annotations, Count, Int32, Labels, Size, WorkerLabels
-from generator.net.ip import (IPNetwork, family_of, is_dns_label, is_fqdn, parse_cidr, parse_ip,
-                              zone_note)
+from generator.load.model_base import CIDR, IP, Endpoint, Model, Name, _dns_label  # noqa: F401
+from generator.net.ip import IPNetwork, family_of, parse_ip
 
 Infrastructure = Literal["vsphere", "aws", "azure"]
 IPFamily = Literal["ipv4", "ipv6", "ipv4,ipv6", "ipv6,ipv4"]
@@ -43,32 +44,6 @@ AZURE_MACHINE = {"controlPlane": {"vmSize": "Standard_D2s_v3", "osDiskGiB": 128}
                  "worker": {"vmSize": "Standard_D2s_v3", "osDiskGiB": 128}}
 DEFAULT_MACHINE: dict[str, dict[str, dict[str, Any]]] = {
     "vsphere": VSPHERE_MACHINE, "aws": AWS_MACHINE, "azure": AZURE_MACHINE}
-AWS_DEFAULT_PRIVATE = ("10.0.0.0/24", "10.0.2.0/24", "10.0.4.0/24")
-AWS_DEFAULT_PUBLIC = ("10.0.1.0/24", "10.0.3.0/24", "10.0.5.0/24")
-
-
-def _dns_label(value: str) -> str:
-    if not is_dns_label(value):
-        raise ValueError(f"'{value}' is not a valid name: use lower-case letters, digits and '-', "
-                         "starting and ending with a letter or digit, at most 63 characters")
-    return value
-
-
-def _ip(value: str) -> str:
-    if parse_ip(value) is None:
-        raise ValueError(f"'{value}' is not an IP address{zone_note(value)}")
-    return value
-
-
-def _cidr(value: str) -> str:
-    parse_cidr(value)
-    return value
-
-
-def _endpoint(value: str) -> str:
-    if parse_ip(value) is None and not is_fqdn(value):
-        raise ValueError(f"'{value}' is neither an IP address nor a DNS name{zone_note(value)}")
-    return value
 
 
 def _some_workers(value: list[Any]) -> list[Any]:
@@ -100,11 +75,7 @@ def _plugin(value: str) -> str:
 
 
 FEATURE_PLUGINS = ("cluster", "management-cluster", "global", "package")
-Name = Annotated[str, AfterValidator(_dns_label)]
 FeaturePlugin = Annotated[str, AfterValidator(_plugin)]
-IP = Annotated[str, AfterValidator(_ip)]
-CIDR = Annotated[str, AfterValidator(_cidr)]
-Endpoint = Annotated[str, AfterValidator(_endpoint)]
 FlagValue = Annotated[str, AfterValidator(_flag_value)]
 
 
@@ -117,11 +88,6 @@ def _flag_name(value: str) -> str:
 
 _FLAG_NAME = re.compile(r"[a-z0-9][a-z0-9.-]*")
 FlagName = Annotated[str, AfterValidator(_flag_name)]
-
-
-class Model(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, alias_generator=to_camel,
-                              populate_by_name=True)
 
 
 # --- pools -----------------------------------------------------------------------------------
@@ -271,100 +237,6 @@ class Network(Model):
     @property
     def dual_stack(self) -> bool:
         return len(self.families) == 2
-
-
-# --- infrastructure --------------------------------------------------------------------------
-
-class VSphere(Model):
-    server: str
-    datacenter: str
-    datastore: str
-    folder: str
-    resource_pool: str
-    network: str = "VM Network"
-    template: str = ""
-    storage_policy_id: str = Field(default="", alias="storagePolicyID")
-    tls_thumbprint: str = ""
-    clone_mode: Literal["fullClone", "linkedClone"] = "fullClone"
-
-
-class AWSRef(Model):
-    cidr: CIDR | None = None
-    id: str | None = None
-
-
-class AWSSubnet(Model):
-    az: str
-    private: AWSRef = Field(default_factory=AWSRef)
-    public: AWSRef = Field(default_factory=AWSRef)
-
-
-class AWSVPC(Model):
-    cidr: CIDR | None = None
-    existing_id: str | None = Field(default=None, alias="existingID")
-
-
-class IdentityRef(Model):
-    kind: str
-    name: str
-
-
-class AWS(Model):
-    region: SelectorValue
-    ssh_key_name: str
-    identity_ref: IdentityRef = Field(
-        default_factory=lambda: IdentityRef(kind="AWSClusterControllerIdentity", name="default"))
-    vpc: AWSVPC = Field(default_factory=AWSVPC)
-    subnets: list[AWSSubnet] = Field(min_length=1, max_length=3)
-    bastion: bool = True
-
-    def subnet_cidr(self, index: int, side: str) -> str | None:
-        """The subnet's CIDR, the TKG default for its index when neither CIDR nor id is set."""
-        ref: AWSRef = getattr(self.subnets[index], side)
-        if ref.cidr or ref.id:
-            return ref.cidr
-        return (AWS_DEFAULT_PRIVATE if side == "private" else AWS_DEFAULT_PUBLIC)[index]
-
-    @property
-    def vpc_cidr(self) -> str | None:
-        if self.vpc.existing_id and not self.vpc.cidr:
-            return None
-        return self.vpc.cidr or "10.0.0.0/16"
-
-
-class AzureSubnet(Model):
-    """A new subnet (``cidr``, optionally named) or an existing one (``name`` only)."""
-
-    name: str | None = None
-    cidr: CIDR | None = None
-    security_group: str | None = None
-
-    @property
-    def existing(self) -> bool:
-        return self.cidr is None and self.name is not None
-
-
-class AzureVNet(Model):
-    name: str | None = None
-    cidr_blocks: list[CIDR] = Field(default_factory=lambda: ["10.0.0.0/16"], min_length=1)
-    resource_group: str | None = None
-
-
-class AzureIdentityRef(Model):
-    name: str
-    namespace: str = "default"
-
-
-class Azure(Model):
-    location: str
-    subscription_id: str = Field(alias="subscriptionID")
-    resource_group: str | None = None
-    ssh_public_key: str = Field(description="the SSH public key, base64-encoded (AZURE_SSH_PUBLIC_KEY_B64)")
-    identity_ref: AzureIdentityRef | None = None
-    environment: str = "AzurePublicCloud"
-    vnet: AzureVNet = Field(default_factory=AzureVNet)
-    control_plane_subnet: AzureSubnet = Field(default_factory=lambda: AzureSubnet(cidr="10.0.0.0/24"))
-    worker_subnet: AzureSubnet = Field(default_factory=lambda: AzureSubnet(cidr="10.0.1.0/24"))
 
 
 # --- the cluster -----------------------------------------------------------------------------

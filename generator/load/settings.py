@@ -28,7 +28,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from generator.load.model import Model
+from generator.load.model_base import Model
 from generator.paths import SETTINGS_FILE
 from generator.load.validation import validate_file
 

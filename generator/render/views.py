@@ -12,8 +12,8 @@ from typing import Any
 
 from generator.check.fleet import Cluster, GitOpsTarget, Management, PoolUse
 from generator.check.flags import cluster_flags, set_commands
-from generator.load.model import (DEFAULT_MACHINE, AWS, Azure, ClusterSpec, IPPool, Machine,
-                                  MachineDeployment)
+from generator.load.infra import AWS, Azure
+from generator.load.model import DEFAULT_MACHINE, ClusterSpec, IPPool, Machine, MachineDeployment
 
 Source = Cluster | PoolUse | Management | GitOpsTarget  # what one template renders
 
@@ -74,7 +74,15 @@ def cluster_view(cluster: Cluster) -> dict[str, Any]:
         "features": cluster_flags(spec),
         "dhcp": _dhcp(spec),
         "dns_record": dns_record(spec),
+        **_catalog(spec),
     }
+
+
+def _catalog(spec: ClusterSpec) -> dict[str, Any]:
+    """What the TKG variable catalog adds: ``extra_variables``, topology variables appended after
+    the class's own ({name, value} each), and ``flat_extra``, ``[KEY, value]`` lines appended to
+    the flat config."""
+    return {"extra_variables": [], "flat_extra": []}
 
 
 DNS_TTL = 300

@@ -43,7 +43,8 @@ from generator.tkg.pool import import_pool
 from generator.tkg.variables import (CREDENTIALS, ENCODED_HINT, ENDPOINTSLICE, INFRA_PREFIXES,
                                      KNOWN, NOT_IMPORTED, NOT_IMPORTED_PREFIXES, POOL_KIND,
                                      REQUIRED, VARIABLES, infra_of)
-from generator.tkg.workers import import_subnets, import_workers
+from generator.tkg.subnets import import_subnets
+from generator.tkg.workers import import_workers
 from generator.yaml.dump import dump
 
 

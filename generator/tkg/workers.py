@@ -1,40 +1,14 @@
-"""Workers and AWS subnets: inventory lists assembled from indexed flat variables
-(``WORKER_MACHINE_COUNT_0`` … ``_2``, ``VSPHERE_AZ_0`` … ``_2``, ``AWS_NODE_AZ`` … ``_2``)."""
+"""Workers: the inventory's ``workers`` list assembled from indexed flat variables
+(``WORKER_MACHINE_COUNT_0`` … ``_2``, ``VSPHERE_AZ_0`` … ``_2``) and the plan."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from generator.load.model import DEFAULT_MACHINE, PLAN_MACHINE_COUNT
-from generator.problems import Location
 from generator.tkg.job import Job, get_at
-from generator.tkg.variables import (AWS_MD_MACHINE_TYPES, AWS_SUBNET_VARS, VSPHERE_ZONES,
-                                     WORKER_COUNT, WORKER_COUNTS, WORKER_MACHINE, infra_of, suffix)
-
-def import_subnets(job: Job) -> None:
-    """AWS_NODE_AZ, AWS_PRIVATE_NODE_CIDR … with suffixes "", _1, _2 → ``aws.subnets[0..2]``."""
-    present = {key: where for key, where in AWS_SUBNET_VARS.items() if job.given(key)}
-    if not present:
-        return
-    count = max(index for index, _ in present.values()) + 1
-    subnets: list[dict[str, Any]] = [{} for _ in range(count)]
-    job.put(("aws", "subnets"), subnets, min(present, key=lambda k: job.flat.key_at(k)))
-    for key, (index, sub) in AWS_SUBNET_VARS.items():
-        if key not in present:
-            continue
-        side_id = f"AWS_{sub[0].upper()}_SUBNET_ID{suffix(index)}" if sub[-1] == "cidr" else None
-        if side_id is not None and side_id in present:
-            job.report(key, "not-imported", f"with {side_id} the existing subnet's own CIDR applies")
-            continue
-        job.put(("aws", "subnets", index, *sub), job.text(key), key)
-    for index in range(count):
-        az = f"AWS_NODE_AZ{suffix(index)}"
-        if "az" not in subnets[index]:
-            first = [k for k, (i, _) in present.items() if i == index]
-            where = job.flat.key_at(first[0]) if first else Location(job.flat.label, 1, 1)
-            job.error(where, "missing-key", f"{az} is required: it names the availability zone "
-                      f"of subnet {index}", f"add '{az}: <zone>' to the flat config")
-
+from generator.tkg.variables import (AWS_MD_MACHINE_TYPES, VSPHERE_ZONES,
+                                     WORKER_COUNT, WORKER_COUNTS, WORKER_MACHINE, infra_of)
 
 def distribute(total: int, count: int) -> list[int]:
     """How the tanzu CLI spreads WORKER_MACHINE_COUNT over the machine deployments of a
