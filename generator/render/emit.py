@@ -28,7 +28,8 @@ def canonical_object(doc: Any) -> Any:
 def file_text(rendered: RenderedFile) -> str:
     if rendered.text is not None:
         return rendered.text
-    return "---\n".join(dump(canonical_object(doc)) for doc in rendered.documents)
+    return rendered.header + "---\n".join(dump(canonical_object(doc))
+                                           for doc in rendered.documents)
 
 
 def kustomizations(paths: list[str]) -> list[RenderedFile]:

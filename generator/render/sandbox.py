@@ -286,7 +286,20 @@ class Renderer:
 
     def document(self, template: str, context: dict[str, Any], subject: object) -> Any:
         """Render one template and parse its output as YAML."""
+        return self.commented(template, context, subject)[0]
+
+    def commented(self, template: str, context: dict[str, Any], subject: object
+                  ) -> tuple[Any, str]:
+        """Render one template: its output parsed as YAML, and the comment lines it starts with
+        (kept at the top of a file that is not a Kubernetes object, such as cluster-config.yaml's
+        note on what tanzu would build differently)."""
         text = self.text(template, context, subject)
+        lines = text.splitlines(keepends=True)
+        count = next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))
+        header = "".join(line.rstrip() + "\n" for line in lines[:count])
+        return self._parsed(template, text, subject), header
+
+    def _parsed(self, template: str, text: str, subject: object) -> Any:
         try:
             return load_fast(text)
         except YAMLError as exc:
