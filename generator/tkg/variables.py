@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from generator.render.catalog import CATALOG
 from generator.yaml.load import Path_
 
 Kind = Literal["text", "int", "bool", "list", "plan", "family", "provider"]
@@ -130,14 +131,28 @@ AWS_SUBNET: dict[str, tuple[str, ...]] = {"AWS_NODE_AZ": ("az",),
 AWS_SUBNET_VARS = {f"{base}{suffix(i)}": (i, sub) for i in ZONES for base, sub in AWS_SUBNET.items()}
 POOL_KIND = "NODE_IPAM_IP_POOL_KIND"
 ENDPOINTSLICE = "ANTREA_ENDPOINTSLICE"
+# Helper A (issue 15): node sizes, the class and Azure worker AZs, imported by generator/tkg/workers.py.
+SIZE_VARS = ("SIZE", "CONTROLPLANE_SIZE", "WORKER_SIZE")
+VSPHERE_BASE_MACHINE: dict[str, tuple[str, Kind]] = {
+    "VSPHERE_NUM_CPUS": ("numCPUs", "int"), "VSPHERE_MEM_MIB": ("memoryMiB", "int"),
+    "VSPHERE_DISK_GIB": ("diskGiB", "int")}
+AZURE_ZONES = [f"AZURE_NODE_AZ{suffix(i)}" for i in ZONES]
+CLUSTER_CLASS = "CLUSTER_CLASS"
 
 SPECIAL: dict[str, str | None] = {  # handled by their own code; value: the only infrastructure
     "CLUSTER_NAME": None, WORKER_COUNT: None, ENDPOINTSLICE: None, POOL_KIND: "vsphere",
     **{k: None for k in WORKER_COUNTS}, **{k: "vsphere" for k in VSPHERE_ZONES},
     **{k: infra for k, (infra, _, _) in WORKER_MACHINE.items()},
-    **{k: "aws" for k in AWS_MD_MACHINE_TYPES}, **{k: "aws" for k in AWS_SUBNET_VARS},
+    **{k: None for k in AWS_MD_MACHINE_TYPES}, **{k: "aws" for k in AWS_SUBNET_VARS},
+    **{k: None for k in (*SIZE_VARS, CLUSTER_CLASS)}, **{k: "vsphere" for k in VSPHERE_BASE_MACHINE},
+    **{k: "azure" for k in AZURE_ZONES},
 }
-KNOWN = sorted({*VARIABLES, *SPECIAL})
+# The variable catalog (generator/render/catalog.py), imported by generator/tkg/catalog.py;
+# value: the only infrastructure (None: any). TKG_HTTP_PROXY_ENABLED is checked, not stored.
+CATALOG_VARS: dict[str, str | None] = {
+    **{e.flat: (e.infra[0] if len(e.infra) == 1 else None) for e in CATALOG},
+    "TKG_HTTP_PROXY_ENABLED": None}
+KNOWN = sorted({*VARIABLES, *SPECIAL, *CATALOG_VARS})
 
 # Secrets are refused outright: a credential in git is a leak, whatever happens next.
 _AWS_SECRET = ("reference an identity on the management cluster with AWS_IDENTITY_REF_KIND / "
@@ -154,6 +169,14 @@ CREDENTIALS: dict[str, str] = {
     "AWS_B64ENCODED_CREDENTIALS": _AWS_SECRET,
     "AVI_PASSWORD": "NSX ALB credentials belong in the management cluster's AKO Secret; "
                     "remove the line",
+    "NSXT_PASSWORD": "NSX-T credentials belong in a Secret on the cluster (NSXT_SECRET_NAME); "
+                     "remove the line",
+    "NSXT_VMC_ACCESS_TOKEN": "a VMC token belongs in a Secret, not in git; remove the line",
+    "NSXT_CLIENT_CERT_KEY_DATA": "a private key belongs in a Secret, not in git; remove the line",
+    "LDAP_BIND_PASSWORD": "identity management is the management cluster's; its bind password "
+                          "belongs in its Secret; remove the line",
+    "OIDC_IDENTITY_PROVIDER_CLIENT_SECRET": "identity management is the management cluster's; its "
+                                            "client secret belongs in its Secret; remove the line",
 }
 ENCODED_HINT = ("the tanzu CLI writes secrets as <encoded:…>; keep the secret in a Secret on the "
                 "management cluster, reference it (identityRef) and remove the line")
@@ -165,17 +188,80 @@ NOT_IMPORTED: dict[str, str] = {
     "AZURE_TENANT_ID": _MANAGEMENT_CREDENTIALS,
     "AWS_PROFILE": _MANAGEMENT_CREDENTIALS,
     "VSPHERE_INSECURE": "fleetgen always pins vCenter by VSPHERE_TLS_THUMBPRINT",
-    "VSPHERE_SSH_AUTHORIZED_KEY": "fleetgen does not manage node SSH keys on vSphere",
     "NODE_IPAM_IP_POOL_APIVERSION": "fleetgen always writes ipam.cluster.x-k8s.io/v1alpha2 pools",
 }
+# Management-cluster-only and tanzu-internal variables (docs/tkg-variables.md lists each with
+# its source). Paths below are in tanzu-framework release-0.29.
+_MANAGEMENT_ONLY = ("management cluster only: it configures the management cluster itself "
+                    "(providers/config_default.yaml:56)")
+_MHC = ("management cluster only: tanzu writes machine health checks into the ClusterClass "
+        "(providers/infrastructure-*/cconly/overlay.yaml), which the management cluster "
+        "installs; a workload cluster's value changes nothing")
+_IDENTITY = ("management cluster only: Pinniped is set up on the management cluster and its "
+             "workload clusters use it")
+_INTERNAL = ("set by the tanzu CLI itself, not by users (providers/config_default.yaml:774, "
+             "'Internal configuration, not meant to be overridden')")
+NOT_IMPORTED.update({
+    "ENABLE_CEIP_PARTICIPATION": _MANAGEMENT_ONLY,
+    "DEPLOY_TKG_ON_VSPHERE7": _MANAGEMENT_ONLY,
+    "ENABLE_TKGS_ON_VSPHERE7": _MANAGEMENT_ONLY,
+    **{k: _MHC for k in ("ENABLE_MHC", "ENABLE_MHC_WORKER_NODE", "ENABLE_MHC_CONTROL_PLANE",
+                         "MHC_UNKNOWN_STATUS_TIMEOUT", "MHC_FALSE_STATUS_TIMEOUT",
+                         "MHC_MAX_UNHEALTHY_CONTROL_PLANE", "MHC_MAX_UNHEALTHY_WORKER_NODE",
+                         "NODE_STARTUP_TIMEOUT")},
+    **{k: _IDENTITY for k in ("IDENTITY_MANAGEMENT_TYPE", "ENABLE_OIDC", "CERT_DURATION",
+                              "CERT_RENEW_BEFORE")},
+    **{k: _INTERNAL for k in ("PROVIDER_TYPE", "TKG_CLUSTER_ROLE", "TKG_VERSION",
+                              "VSPHERE_VERSION", "TKR_DATA", "KUBERNETES_RELEASE",
+                              "TKG_DEFAULT_BOM", "CORE_DNS_IP", "FILTER_BY_ADDON_TYPE")},
+    "VIP_NETWORK_INTERFACE": "tanzu 2.2 does not pass it to the ClusterClass (the vSphere overlay "
+                             "filters the variable out: providers/infrastructure-vsphere/v1.5.3/"
+                             "yttcc/overlay.yaml:141), so the class default eth0 applies",
+    **{k: "NSX-T pod routing and the CPI's NSX-T settings are not modelled (they need the NSX-T "
+          "credential Secret tanzu writes from NSXT_USERNAME / NSXT_PASSWORD); patch the "
+          "VSphereCPIConfig / AntreaConfig with an overlay" for k in (
+        "NSXT_POD_ROUTING_ENABLED", "NSXT_ROUTER_PATH", "NSXT_USERNAME", "NSXT_MANAGER_HOST",
+        "NSXT_ALLOW_UNVERIFIED_SSL", "NSXT_REMOTE_AUTH", "NSXT_VMC_AUTH_HOST",
+        "NSXT_CLIENT_CERT_DATA", "NSXT_ROOT_CA_DATA_B64", "NSXT_SECRET_NAME",
+        "NSXT_SECRET_NAMESPACE")},
+    "ENABLE_DEFAULT_STORAGE_CLASS": "fleetgen keeps tanzu's default (true): the storage class "
+                                    "add-on (providers/yttcb/clusterbootstrap.yaml:102-104)",
+    "USE_TOPOLOGY_CATEGORIES": "fleetgen keeps tanzu's default (false) in the VSphereCSIConfig "
+                               "(providers/yttcb/clusterbootstrap.yaml:330)",
+    "CLUSTER_API_SERVER_PORT": "fleetgen keeps the default API server port 6443 (the port would "
+                               "land in variable apiServerPort and spec.clusterNetwork.apiServerPort)",
+    "VSPHERE_CONTROL_PLANE_ENDPOINT_PORT": "fleetgen keeps the default API server port 6443",
+    **{k: f"PCI passthrough and VM hardware settings (variable {v}) are not modelled" for k, v in (
+        ("VSPHERE_WORKER_PCI_DEVICES", "pci.worker.devices"),
+        ("VSPHERE_CONTROL_PLANE_PCI_DEVICES", "pci.controlPlane.devices"),
+        ("VSPHERE_IGNORE_PCI_DEVICES_ALLOW_LIST", "pci"),
+        ("VSPHERE_CONTROL_PLANE_CUSTOM_VMX_KEYS", "controlPlane.machine.customVMXKeys"),
+        ("VSPHERE_WORKER_CUSTOM_VMX_KEYS", "worker.machine.customVMXKeys"),
+        ("VSPHERE_CONTROL_PLANE_HARDWARE_VERSION", "pci.controlPlane.hardwareVersion"),
+        ("VSPHERE_WORKER_HARDWARE_VERSION", "pci.worker.hardwareVersion"))},
+    **{k: "class-based Azure clusters take the image the TKr resolves (annotation "
+          "run.tanzu.vmware.com/resolve-os-image); tanzu 2.2 reads it only in commented-out "
+          "templates (providers/infrastructure-azure/yttcc/azure-overlay.yaml:84,108)" for k in (
+        "AZURE_IMAGE_ID", "AZURE_IMAGE_RESOURCE_GROUP", "AZURE_IMAGE_NAME",
+        "AZURE_IMAGE_SUBSCRIPTION_ID", "AZURE_IMAGE_GALLERY", "AZURE_IMAGE_PUBLISHER",
+        "AZURE_IMAGE_OFFER", "AZURE_IMAGE_SKU", "AZURE_IMAGE_THIRD_PARTY", "AZURE_IMAGE_VERSION")},
+})
+_AUTOSCALER = ("the cluster autoscaler (its Deployment and the machine "
+                                    "deployments' size annotations, providers/yttcc/"
+                                    "02_customizations/autoscaler) is not rendered")
 NOT_IMPORTED_PREFIXES: tuple[tuple[str, str], ...] = (
     ("AVI_", "NSX ALB is configured on the management cluster (AKO), not per cluster"),
-    ("TKG_HTTP_PROXY", "fleetgen does not configure proxies"),
-    ("TKG_NO_PROXY", "fleetgen does not configure proxies"),
+    ("OIDC_", _IDENTITY),
+    ("LDAP_", _IDENTITY),
+    ("SUPERVISOR_ISSUER_", _IDENTITY),
+    ("AUTOSCALER_", _AUTOSCALER),
+    ("ENABLE_AUTOSCALER", _AUTOSCALER),
 )
 
 TOP_ORDER = ("managementCluster", "namespace", "infrastructure", "plan", "kubernetes", "os",
-             "controlPlane", "workers", "network", "vsphere", "aws", "azure", "cni", "ipPools")
+             "controlPlane", "workers", "network", "vsphere", "aws", "azure", "cni", "ipPools",
+             "labels", "ntpServers", "sshAuthorizedKeys", "auditLogging", "podSecurityStandard",
+             "proxy", "imageRepository", "additionalImageRegistries")
 INFRA_PREFIXES = {"VSPHERE_": "vsphere", "AWS_": "aws", "AZURE_": "azure"}
 
 
@@ -190,4 +276,6 @@ def infra_of(key: str) -> str | None:
         return VARIABLES[key].infra
     if key in SPECIAL:
         return SPECIAL[key]
+    if key in CATALOG_VARS:
+        return CATALOG_VARS[key]
     return None
