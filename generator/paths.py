@@ -27,7 +27,9 @@ PENDING = ".fleetgen-pending.json"  # rendered/<PENDING>: the journal of a run u
 LOCK = ".fleetgen.lock"  # rendered/<LOCK>: held while a run writes
 SCHEMA_FILE = ".fleetgen/inventory.schema.json"  # the inventory schema, for editors
 
-INPUT_FOLDERS = (CLUSTERS_DIR, OVERLAYS_DIR, TEMPLATES_DIR)  # everything a render reads ...
+SECRETS_DIR = "secrets"  # encrypted credentials files (SealedSecret, SOPS) fleetgen.yaml names
+
+INPUT_FOLDERS = (CLUSTERS_DIR, OVERLAYS_DIR, TEMPLATES_DIR, SECRETS_DIR)  # what a render reads ...
 INPUT_FILES = (SETTINGS_FILE,)  # ... with these files
 
 

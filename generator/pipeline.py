@@ -19,6 +19,7 @@ from generator.problems import FleetError, Location, Problem
 from generator.render.build import (GroupBuilder, GroupCache, ObjectIdentity,
                                     check_duplicate_objects, groups)
 from generator.render.emit import emit_kustomizations
+from generator.render.credentials import with_credentials
 from generator.render.layout import Output, layout
 from generator.render.parallel import build_parallel
 from generator.review.diff import compare
@@ -46,6 +47,7 @@ def load_fleet(root: Path, *, relaxed: frozenset[str] = frozenset(),
         raise FleetError([*problems, *exc.problems]) from None
     if problems:
         raise FleetError(problems)
+    fleet = with_credentials(fleet, settings.credentials.vsphere)  # issue 15, helper C
     return replace(fleet, gitops=settings.gitops, limits=settings.limits)
 
 

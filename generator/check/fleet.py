@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from generator.load.inventory import ClusterInventory, Inventory
 from generator.net.addresses import PoolAddresses
 from generator.load.model import ClusterSpec, IPPool
-from generator.load.settings import GitOps, Limits
+from generator.load.settings import GitOps, Limits, VSphereCredentials
 from generator.problems import Location, Problem, raise_if_errors
 from generator.load.validation import to_spec
 from generator.yaml.load import Path_
@@ -19,6 +19,7 @@ class Cluster:
 
     spec: ClusterSpec
     inventory: ClusterInventory
+    credentials: VSphereCredentials | None = None  # fleetgen.yaml credentials.vsphere (issue 15, C)
 
     @property
     def key(self) -> tuple[str, str, str]:

@@ -16,7 +16,15 @@ limits:                 # bounds on what one input may make fleetgen do (these a
   componentDepth: 50          # how deep components nest
   patchOperations: 1000       # operations of one JSON 6902 patch
   patchSize: 1000000          # characters and values one JSON 6902 patch may build in an object
+credentials:            # where vSphere clusters get their vCenter credentials: exactly one of
+  vsphere:
+    identityRef: {kind: VSphereClusterIdentity, name: tkg-vcenter}   # the identityRef variable
+    # externalSecret: {storeRef: {kind: ClusterSecretStore, name: vault},
+    #                  key: "tkg/{managementCluster}/{namespace}/{name}"}  # -> credentials.yaml
+    # sealedSecret: "secrets/{managementCluster}/{namespace}/{name}.yaml"   # copied, if sealed
+    # sops: "secrets/{managementCluster}/{namespace}/{name}.yaml"           # copied, if encrypted
 ```
+A cluster's own ``vsphere.identityRef`` wins over ``credentials.vsphere``.
 
 A real fleet stays far below every limit; each exists so that a few lines of hostile input cannot
 keep a CI runner busy or out of memory, and each refusal names the setting.
@@ -24,12 +32,15 @@ keep a CI runner busy or out of memory, and each refusal names the setting.
 
 from __future__ import annotations
 
+import string
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, model_validator
 
+from generator.load.addons import VSphereIdentityRef
 from generator.load.model_base import Model
-from generator.paths import SETTINGS_FILE
+from generator.paths import CLUSTERS_DIR, INPUT_FOLDERS, SECRETS_DIR, SETTINGS_FILE
 from generator.load.validation import validate_file
 
 
@@ -72,9 +83,98 @@ class Limits(Model):
     patch_size: int = Field(default=1_000_000, ge=1)
 
 
+# --- credentials (issue 15, helper C) ------------------------------------------------------------
+
+PLACEHOLDERS = ("managementCluster", "namespace", "name")
+
+
+def _template(value: str) -> str:
+    """A text with only the placeholders {managementCluster}, {namespace} and {name}."""
+    try:
+        fields = [f for _, f, spec, conv in string.Formatter().parse(value) if f is not None]
+        bad = [f for f in fields if f not in PLACEHOLDERS]
+    except ValueError as exc:
+        raise ValueError(f"'{value}' is not a template: {exc}") from None
+    if bad:
+        raise ValueError(f"'{{{bad[0]}}}' is not a placeholder; use "
+                         + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS))
+    return value
+
+
+def _file_template(value: str) -> str:
+    """A path template of a file inside the fleet repository, below one of the folders a render
+    reads (so the render cache, the render stamp and ``diff --base`` see it)."""
+    _template(value)
+    parts = value.split("/")
+    if value.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(f"'{value}' is not a path inside the fleet repository (no leading '/', "
+                         "no '..')")
+    if len(parts) < 2 or parts[0] not in INPUT_FOLDERS:
+        raise ValueError(f"'{value}' must be a file below one of the folders fleetgen reads: "
+                         + ", ".join(f"{f}/" for f in INPUT_FOLDERS))
+    if parts[0] == CLUSTERS_DIR and value.endswith(".yaml"):
+        raise ValueError(f"'{value}': every .yaml file under {CLUSTERS_DIR}/ is a cluster; keep "
+                         f"encrypted files in {SECRETS_DIR}/ (or name them .yml)")
+    return value
+
+
+Template = Annotated[str, AfterValidator(_template)]
+FileTemplate = Annotated[str, AfterValidator(_file_template)]
+
+
+class StoreRef(Model):
+    kind: Literal["ClusterSecretStore", "SecretStore"] = "ClusterSecretStore"
+    name: str = Field(min_length=1)
+
+
+class ExternalSecretSource(Model):
+    """An ExternalSecret (external-secrets.io/v1beta1) per cluster, beside it in its namespace,
+    that makes the Secret ``<cluster>`` from the entry ``key`` of ``storeRef``; that entry holds
+    the properties ``username`` and ``password``."""
+
+    store_ref: StoreRef
+    key: Template = Field(min_length=1)
+    refresh_interval: str = Field(default="1h", pattern=r"^(0|([0-9]+(ns|us|ms|s|m|h))+)$")
+
+
+class VSphereCredentials(Model):
+    """Where a vSphere cluster's vCenter credentials come from: exactly one of these."""
+
+    identity_ref: VSphereIdentityRef | None = None
+    external_secret: ExternalSecretSource | None = None
+    sealed_secret: FileTemplate | None = None
+    sops: FileTemplate | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> VSphereCredentials:
+        given = [n for n in ("identityRef", "externalSecret", "sealedSecret", "sops")
+                 if getattr(self, _FIELDS[n]) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of identityRef, externalSecret, sealedSecret, sops"
+                             + (f" (not {' and '.join(given)})" if given else ""))
+        return self
+
+    @property
+    def mode(self) -> str:
+        return next(n for n in ("identityRef", "externalSecret", "sealedSecret", "sops")
+                    if getattr(self, _FIELDS[n]) is not None)
+
+
+_FIELDS = {"identityRef": "identity_ref", "externalSecret": "external_secret",
+           "sealedSecret": "sealed_secret", "sops": "sops"}
+
+
+class Credentials(Model):
+    """Fleet-wide sources of infrastructure credentials (only vSphere needs one: AWS and Azure
+    clusters name their identity in the inventory)."""
+
+    vsphere: VSphereCredentials | None = None
+
+
 class FleetSettings(Model):
     gitops: GitOps | None = None
     limits: Limits = Field(default_factory=Limits)
+    credentials: Credentials = Field(default_factory=Credentials)
 
 
 def load_settings(root: Path) -> FleetSettings:

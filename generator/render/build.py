@@ -16,6 +16,8 @@ from generator.overlay.apply import overlay_objects
 from generator.overlay.load import Overlay, load_overlay, load_overlay_file
 from generator.paths import Reader, Unsafe, cluster_overlay_file
 from generator.problems import FleetError, Location, Problem, refused
+from generator.render.addons import Companion
+from generator.render.credentials import CredentialsFile, read_credentials
 from generator.render.emit import emit
 from generator.render.final import check_final, chosen_overlays
 from generator.render.layout import Output, RenderedFile
@@ -42,6 +44,8 @@ def _subject(source: Source) -> str:
         return f"management cluster '{source.name}'"
     if isinstance(source, GitOpsTarget):
         return f"the GitOps objects of '{source.management_cluster}'"
+    if isinstance(source, (Companion, CredentialsFile)):
+        return _subject(source.cluster)
     return f"pool '{source.name}' ({source.declared_at})"
 
 
@@ -60,9 +64,15 @@ def render_outputs(outputs: list[Output], renderer: Renderer) -> list[RenderedFi
         try:
             if output.text:
                 ((template, source),) = output.documents
-                rendered.append(RenderedFile(output.path, (), output.kubernetes,
-                                             renderer.text(template, context(source),
-                                                           Subject(source))))
+                text = (read_credentials(renderer.reader, source)  # copied as it is (issue 15, C)
+                        if isinstance(source, CredentialsFile) else
+                        renderer.text(template, context(source), Subject(source)))
+                rendered.append(RenderedFile(output.path, (), output.kubernetes, text))
+                continue
+            if not output.kubernetes and len(output.documents) == 1:
+                ((template, source),) = output.documents
+                doc, header = renderer.commented(template, context(source), Subject(source))
+                rendered.append(RenderedFile(output.path, (doc,), False, header=header))
                 continue
             docs = tuple(renderer.document(template, context(source), Subject(source))
                          for template, source in output.documents)

@@ -9,6 +9,8 @@ from typing import Any
 
 from generator.check.fleet import Cluster, Fleet, GitOpsTarget, PoolUse
 from generator.paths import GITOPS_DIR
+from generator.render.addons import Companion, addon_objects
+from generator.render.credentials import COPIED, credentials_file, credentials_view
 from generator.render.views import Source, dns_record
 
 
@@ -21,6 +23,7 @@ class RenderedFile:
     documents: tuple[Any, ...]
     kubernetes: bool = True
     text: str | None = None
+    header: str = ""  # comment lines written above the documents (files that are not objects)
 
 @dataclass(frozen=True)
 class Output:
@@ -64,6 +67,20 @@ def layout(fleet: Fleet) -> list[Output]:
                               (("cluster-config.yaml.j2", c),), False, keys, owner=c))
         outputs.append(Output(f"{folder}/features.yaml", (("features.yaml.j2", c),), False, keys,
                               owner=c))
+        # issue 15, helper C: the add-on objects tanzu creates beside the Cluster, and the
+        # cluster's vCenter credentials (an ExternalSecret, or the repository's encrypted file)
+        companions = len(addon_objects(c.spec))
+        if companions:
+            outputs.append(Output(f"{folder}/addons.yaml",
+                                  tuple(("addons.yaml.j2", Companion(c, i))
+                                        for i in range(companions)), True, keys, owner=c))
+        copied = credentials_file(c)
+        if copied is not None:
+            outputs.append(Output(f"{folder}/credentials.yaml", ((COPIED, copied),), True, keys,
+                                  text=True, owner=c))
+        elif credentials_view(c)["external_secret"] is not None:
+            outputs.append(Output(f"{folder}/credentials.yaml", (("credentials.yaml.j2", c),),
+                                  True, keys, owner=c))
         if c.spec.network.nodes.dhcp_reservations:
             outputs.append(Output(f"{folder}/dhcpd.conf", (("dhcpd.conf.j2", c),), False, keys,
                                   text=True, owner=c))

@@ -19,7 +19,8 @@ import re
 
 _NAME = r"[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?"  # a DNS label or subdomain: every name
 _CLUSTER_FILES = ("cluster.yaml", "ippool.yaml", "cluster-config.yaml", "features.yaml",
-                  "dhcpd.conf", "kea-reservations.json", "kustomization.yaml")
+                  "dhcpd.conf", "kea-reservations.json", "kustomization.yaml",
+                  "addons.yaml", "credentials.yaml")  # issue 15: tanzu's companion objects
 _SHAPES = re.compile("|".join(f"(?:{shape})" for shape in (
     # a management cluster's own files, and the kustomization of each folder holding objects
     rf"{_NAME}/(?:kustomization\.yaml|tanzu-features\.yaml|tanzu-features\.sh)",
