@@ -11,10 +11,13 @@ import ipaddress
 import re
 from typing import Callable, Iterator
 
-from generator.check.flags import conflicts, derived_flags
+from generator.check.flags import CUSTOM_NAMESERVERS_FLAG, conflicts, workload_flags
 from generator.check.fleet import Cluster
+from generator.check.catalog_rules import CATALOG_RULES
+from generator.check.parity_rules import PARITY_RULES
+from generator.check.tkg_rules import TKG_RULES
 from generator.load.model import MACHINE_FIELDS, Machine, cidr_family, networks
-from generator.net.ip import family_of, parse_ip, zone_note
+from generator.net.ip import IPAddress, family_of, parse_ip, zone_note
 from generator.problems import Problem, path_text
 from generator.yaml.load import Path_
 
@@ -56,9 +59,13 @@ def control_plane_endpoint(c: Cluster) -> Iterator[Problem]:
                         "a vSphere cluster with kube-vip needs controlPlane.endpoint",
                         "set a free static IP (or a DNS name) for the API server, or use "
                         "endpointProvider: nsx-alb", key=True)
-    if cp.endpoint is not None and cp.endpoint == (spec.vsphere.server if spec.vsphere else None):
+    if cp.endpoint is not None and spec.vsphere is not None and same_host(cp.endpoint,
+                                                                          spec.vsphere.server):
+        # tanzu-framework-release-0.29 tkg/client/validate.go:815-826: equal as text, or as
+        # addresses (net.IP.Equal), so fd00:50:0::5 is fd00:50::5.
         yield c.problem(path, "endpoint-is-vcenter",
-                        "the control-plane endpoint must not be the vCenter server")
+                        "the control-plane endpoint must not be the vCenter server "
+                        f"({spec.vsphere.server})")
     address = parse_ip(cp.endpoint) if cp.endpoint else None
     if address is not None and family_of(address) not in spec.network.families:
         yield c.problem(path, "family-mismatch",
@@ -67,6 +74,22 @@ def control_plane_endpoint(c: Cluster) -> Iterator[Problem]:
     if spec.network.ip_family == "ipv6" and cp.endpoint is not None and address is None:
         yield c.problem(path, "ipv6-endpoint", "an IPv6 cluster needs a static IPv6 endpoint address",
                         "TKG does not resolve a DNS name for IPv6-only endpoints")
+
+
+def same_host(first: str, second: str) -> bool:
+    """Two endpoints name one host: equal addresses (``fd00:50:0::5`` is ``fd00:50::5``), or
+    equal DNS names (case and a final dot aside)."""
+    a, b = (_unmapped(parse_ip(text)) for text in (first, second))
+    if a is not None or b is not None:
+        return a == b
+    return first.lower().rstrip(".") == second.lower().rstrip(".")
+
+
+def _unmapped(address: IPAddress | None) -> IPAddress | None:
+    """``::ffff:10.0.0.5`` as ``10.0.0.5``, as Go's net.IP.Equal compares them."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
 
 
 def cluster_cidrs(c: Cluster) -> Iterator[Problem]:
@@ -175,9 +198,8 @@ def plan_sizes(c: Cluster) -> Iterator[Problem]:
         if name in names[:index]:
             yield c.problem(("workers", index, "name"), "duplicate-name",
                             f"machine deployment '{name}' is listed twice")
-    if spec.aws is not None and spec.plan == "prod" and len(spec.aws.subnets) != 3:
-        yield c.problem(("aws", "subnets"), "prod-zones",
-                        f"the prod plan on AWS needs 3 availability zones, not {len(spec.aws.subnets)}")
+    # AWS prod with fewer than three subnets: tanzu fills them in for a new VPC
+    # (AWS.tanzu_subnets); an existing VPC needs three subnet IDs (parity_rules.aws_existing_vpc).
 
 
 def aws_cidrs(c: Cluster) -> Iterator[Problem]:
@@ -185,21 +207,25 @@ def aws_cidrs(c: Cluster) -> Iterator[Problem]:
     if aws is None:
         return
     vpc = ipaddress.ip_network(aws.vpc_cidr) if aws.vpc_cidr else None
-    seen: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, Path_]] = []
-    for index in range(len(aws.subnets)):
+    seen: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str]] = []
+    # Every subnet tanzu builds, the prod defaults too (reported at aws.subnets: not written).
+    for index in range(len(aws.tanzu_subnets(c.spec.plan))):
         for side in ("private", "public"):
             text = aws.subnet_cidr(index, side)
             if text is None:
                 continue
-            cidr, path = ipaddress.ip_network(text), ("aws", "subnets", index, side, "cidr")
+            cidr = ipaddress.ip_network(text)
+            path: Path_ = (("aws", "subnets", index, side, "cidr") if index < len(aws.subnets)
+                           else ("aws", "subnets"))
             if vpc is not None and not cidr.subnet_of(vpc):  # type: ignore[arg-type]
                 yield c.problem(path, "subnet-outside-vpc",
                                 f"{side} node CIDR {cidr} is not inside the VPC CIDR {vpc}")
-            for other, other_path in seen:
+            for other, other_label in seen:
                 if cidr.overlaps(other):
                     yield c.problem(path, "subnet-overlap", f"{side} node CIDR {cidr} overlaps "
-                                    f"{other} ({path_text(other_path[:-1])})")
-            seen.append((cidr, path))
+                                    f"{other} ({other_label})")
+            seen.append((cidr, path_text(path[:-1]) if index < len(aws.subnets) else
+                         f"the default of aws.subnets[{index}].{side}"))
 
 
 def azure_cidrs(c: Cluster) -> Iterator[Problem]:
@@ -227,7 +253,12 @@ def azure_cidrs(c: Cluster) -> Iterator[Problem]:
 
 def feature_flags(c: Cluster) -> Iterator[Problem]:
     family = c.spec.network.ip_family
-    for plugin, flag in conflicts(c.spec.features, derived_flags("cluster", family)):
+    for plugin, flag in conflicts(c.spec.features, workload_flags(c.spec)):
+        if flag == CUSTOM_NAMESERVERS_FLAG:  # tanzu-framework-release-0.29 tkg/client/validate.go:2115
+            yield c.problem(("features", plugin, flag), "flag-conflict",
+                            f"node nameservers (network.nameservers) need {plugin}.{flag} \"true\"",
+                            "remove the flag: fleetgen sets it for clusters with node nameservers")
+            continue
         yield c.problem(("features", plugin, flag), "flag-conflict",
                         f"ipFamily {family} needs {plugin}.{flag} \"true\"",
                         "remove the flag: fleetgen sets it for dual-stack clusters")
@@ -323,6 +354,9 @@ CLUSTER_RULES: tuple[Rule, ...] = (
     infrastructure_block, control_plane_endpoint, cluster_cidrs, ip_family_support, node_ipam,
     nameserver_family, machine_fields, plan_sizes, aws_cidrs, azure_cidrs, feature_flags,
     dhcp_reservations, node_network_refs, load_balancer_vip, yaml11_line_breaks,
+    *TKG_RULES,  # workers and node sizes (issue 15, helper A)
+    *PARITY_RULES,  # the tanzu CLI's other checks (issue 15, helper D)
+    *CATALOG_RULES,  # the TKG option keys (issue 15, helper B)
 )
 
 

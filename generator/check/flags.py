@@ -7,8 +7,18 @@ cluster needs ``features.cluster.dual-stack-ipv4-primary: "true"`` (``…ipv6-pr
 contradicts a derived flag, or another cluster's value on the same management cluster, is an
 error.
 
+A workload cluster with node nameservers (``network.nameservers``) also needs
+``features.cluster.custom-nameservers: "true"``: the tanzu CLI refuses CONTROL_PLANE_NODE_NAMESERVERS
+and WORKER_NODE_NAMESERVERS without it (tanzu-framework-release-0.29 tkg/client/validate.go:2091-2117,
+called for workload clusters at tkg/client/cluster.go:733; the flag defaults to false in
+cmd/cli/plugin/cluster/featureflags.go:15). TKG 2.4 differs: its docs (the seed's node IPAM steps,
+domain.md §6) set the nameservers with no flag, so 2.4 no longer asks for it; the flag is derived
+anyway, since a CLI that does not check it ignores it and a 2.2-era CLI needs it.
+
 >>> derived_flags("cluster", "ipv6,ipv4")
 {'cluster': {'dual-stack-ipv6-primary': 'true'}}
+>>> nameserver_flags("cluster", True)
+{'cluster': {'custom-nameservers': 'true'}}
 """
 
 from __future__ import annotations
@@ -23,9 +33,25 @@ Flags = dict[str, dict[str, str]]
 DUAL_STACK_FLAG = {"ipv4,ipv6": "dual-stack-ipv4-primary", "ipv6,ipv4": "dual-stack-ipv6-primary"}
 
 
+CUSTOM_NAMESERVERS_FLAG = "custom-nameservers"
+
+
 def derived_flags(plugin: str, ip_family: str) -> Flags:
     flag = DUAL_STACK_FLAG.get(ip_family)
     return {plugin: {flag: "true"}} if flag else {}
+
+
+def nameserver_flags(plugin: str, nameservers: bool) -> Flags:
+    """The flag custom node nameservers need (validate.go:2113-2117, see the module doc)."""
+    return {plugin: {CUSTOM_NAMESERVERS_FLAG: "true"}} if nameservers else {}
+
+
+def workload_flags(spec: ClusterSpec) -> Flags:
+    """Every flag fleetgen derives for a workload cluster: its IP family's, and the nameserver
+    flag when it sets node nameservers."""
+    servers = spec.network.nameservers
+    return merge([derived_flags("cluster", spec.network.ip_family),
+                  nameserver_flags("cluster", bool(servers.control_plane or servers.worker))])
 
 
 def conflicts(given: Mapping[str, Mapping[str, str]], required: Flags) -> list[tuple[str, str]]:
@@ -46,7 +72,7 @@ def merge(layers: Iterable[Mapping[str, Mapping[str, str]]]) -> Flags:
 
 def cluster_flags(spec: ClusterSpec) -> Flags:
     """The flags a workload cluster needs: those set in the inventory plus the derived ones."""
-    return merge([spec.features, derived_flags("cluster", spec.network.ip_family)])
+    return merge([spec.features, workload_flags(spec)])
 
 
 def set_commands(flags: Flags) -> list[str]:

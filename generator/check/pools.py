@@ -142,9 +142,13 @@ def gateway_rules(pool: PoolUse, addresses: PoolAddresses) -> Iterator[Problem]:
 
 
 def reserved_rule(pool: PoolUse, addresses: PoolAddresses) -> Iterator[Problem]:
-    """Network (and IPv4 broadcast) addresses in a pool: older provider builds hand them out."""
+    """Network (and IPv4 broadcast) addresses in a pool: older provider builds hand them out,
+    newer ones skip them. With ``allocateReservedIPAddresses`` (rendered) every build hands them
+    out, so they count and there is nothing to warn about."""
     subnet = addresses.subnet
     assert subnet is not None
+    if pool.spec.allocate_reserved_ip_addresses:
+        return
     edges = [Range(subnet.version, subnet.first, subnet.first)]
     if subnet.version == 4:
         edges.append(Range(4, subnet.last, subnet.last))
