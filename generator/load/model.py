@@ -14,11 +14,15 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, Discriminator, Field, Tag
 
+from generator.load.addons import Antrea
 from generator.load.grammar import AddressEntry, NetworkName, SearchDomain
 from generator.load.infra import (AWS, AWSVPC, Azure, AWSRef, AWSSubnet,  # noqa: F401
                                   AzureIdentityRef, AzureSubnet, AzureVNet, IdentityRef, VSphere)
 from generator.load.kube import Annotations, Count, Int32, Labels, Size, WorkerLabels
 from generator.load.model_base import CIDR, IP, Endpoint, Model, Name, _dns_label  # noqa: F401
+from generator.load.topology import FlatWorkers, tanzu_workers
+from generator.load.options import (CertificateRotation, ExtraArgs, ImageRegistry, ImageRepository,
+                                    NTPServer, PodSecurityStandard, Proxy, SSHPublicKey)
 from generator.net.ip import IPNetwork, family_of, parse_ip
 
 Infrastructure = Literal["vsphere", "aws", "azure"]
@@ -29,6 +33,9 @@ POOL_KINDS: tuple[str, ...] = get_args(PoolKind)
 # Defaults straight from the TKG 2.4 flat-config reference (domain.md §4).
 DEFAULT_PODS = {"ipv4": "100.96.0.0/11", "ipv6": "fd00:100:96::/48"}
 DEFAULT_SERVICES = {"ipv4": "100.64.0.0/13", "ipv6": "fd00:100:64::/108"}
+# The class without CLUSTER_CLASS: v1.1.1 in TKG 2.4 (../shared/docs/domain.md:73, 93); TKG 2.2 built
+# tkg-<infra>-default-<*_CLUSTER_CLASS_VERSION> = v1.0.0 (tanzu-framework-release-0.29
+# providers/config_default.yaml:798-800, providers/infrastructure-aws/v2.0.2/cconly/base.yaml:8).
 DEFAULT_CLASS = {
     "vsphere": "tkg-vsphere-default-v1.1.1",
     "aws": "tkg-aws-default-v1.1.1",
@@ -144,18 +151,24 @@ class Machine(Model):
     root_volume_gib: Size | None = Field(default=None, alias="rootVolumeGiB")
     vm_size: str | None = None
     os_disk_gib: Size | None = Field(default=None, alias="osDiskGiB")
+    # tanzu's SIZE / CONTROLPLANE_SIZE / WORKER_SIZE: generator/load/sizes.py (issue 15, helper A)
+    size: str | None = Field(default=None, min_length=1)
 
 
 MACHINE_FIELDS: dict[str, tuple[str, ...]] = {
-    "vsphere": ("numCPUs", "memoryMiB", "diskGiB"),
-    "aws": ("instanceType", "rootVolumeGiB"),
-    "azure": ("vmSize", "osDiskGiB"),
+    "vsphere": ("size", "numCPUs", "memoryMiB", "diskGiB"),
+    "aws": ("size", "instanceType", "rootVolumeGiB"),
+    "azure": ("size", "vmSize", "osDiskGiB"),
 }
 
 
 class Kubernetes(Model):
     version: str = Field(pattern=r"^v\d+\.\d+\.\d+(\+[0-9A-Za-z.\-]+)?$")
     class_: str | None = Field(default=None, alias="class")
+    extra_args: ExtraArgs | None = None  # the variable catalog (issue 15, helper B)
+    api_server_event_rate_limit_config: str | None = Field(default=None, description=(
+        "the kube-apiserver EventRateLimit admission config, base64 "
+        "(APISERVER_EVENT_RATE_LIMIT_CONF_BASE64)"))
 
 
 class OS(Model):
@@ -171,6 +184,8 @@ class ControlPlane(Model):
     vip: IP | None = Field(default=None, description=(
         "the VIP NSX ALB assigned to an FQDN endpoint; rendered as a DNS A record"))
     machine: Machine | None = None
+    certificate_rotation: CertificateRotation | None = None  # the variable catalog
+    node_labels: Labels | None = None  # CONTROL_PLANE_NODE_LABELS
 
 
 class MachineDeployment(Model):
@@ -238,6 +253,12 @@ class Network(Model):
     def dual_stack(self) -> bool:
         return len(self.families) == 2
 
+    @property
+    def family_stated(self) -> bool:
+        """Whether the inventory states ``ipFamily`` (TKG_IP_FAMILY given): tanzu writes the CPI's
+        ipFamily only then, even for ipv4 (clusterbootstrap.yaml:278-280)."""
+        return "ip_family" in self.model_fields_set
+
 
 # --- the cluster -----------------------------------------------------------------------------
 
@@ -260,8 +281,10 @@ class ClusterSpec(Model):
     os: OS = Field(default_factory=OS)
     control_plane: ControlPlane = Field(default_factory=ControlPlane)
     workers: Annotated[list[MachineDeployment], AfterValidator(_some_workers)] | None = None
+    machine: Machine | None = None  # both roles: SIZE, VSPHERE_NUM_CPUS … (generator/load/sizes.py)
     network: Network = Field(default_factory=Network)
     cni: Literal["antrea", "calico", "none"] = "antrea"
+    antrea: Antrea = Field(default_factory=Antrea)  # ANTREA_* (generator/load/addons.py)
     vsphere: VSphere | None = None
     aws: AWS | None = None
     azure: Azure | None = None
@@ -272,6 +295,14 @@ class ClusterSpec(Model):
     overlays: list[str] = Field(default_factory=list)
     labels: Labels = Field(default_factory=dict)
     annotations: Annotations = Field(default_factory=dict)
+    # the TKG variable catalog (generator/render/catalog.py): None is tanzu's default
+    ntp_servers: list[NTPServer] | None = None
+    audit_logging: bool | None = None
+    ssh_authorized_keys: list[SSHPublicKey] | None = Field(default=None, max_length=1)
+    proxy: Proxy | None = None
+    image_repository: ImageRepository | None = None
+    additional_image_registries: list[ImageRegistry] | None = Field(default=None, max_length=3)
+    pod_security_standard: PodSecurityStandard | None = None
 
     @property
     def cluster_class(self) -> str:
@@ -283,15 +314,18 @@ class ClusterSpec(Model):
 
     @cached_property
     def machine_deployments(self) -> list[MachineDeployment]:
-        """The workers as given, or the plan's default: one ``md-0`` (one per AZ on AWS prod)."""
+        """The workers as given, or what tanzu builds for the plan when the flat config says
+        nothing: dev one md-0, prod md-0 … md-2 sharing 3 workers (generator/load/topology.py)."""
         if self.workers is not None:
             return self.workers
-        if self.aws is not None and self.plan == "prod":
-            return [MachineDeployment(name=f"md-{i}", replicas=1, failure_domain=subnet.az)
-                    for i, subnet in enumerate(self.aws.subnets)]
-        zone = self.aws.subnets[0].az if self.aws is not None else None
-        return [MachineDeployment(name="md-0", replicas=PLAN_MACHINE_COUNT[self.plan],
-                                  failure_domain=zone)]
+        aws = self.aws
+        flat = FlatWorkers(self.infrastructure, self.plan,
+                           zones={i: s.az for i, s in enumerate(aws.subnets)} if aws else {},
+                           region=aws.region if aws else None)
+        # Azure's default zones "1" … "3" are filled in when rendered (views._machine_deployment).
+        return [MachineDeployment(name=md["name"], replicas=md["replicas"],
+                                  failure_domain=md["failureDomain"] if aws else None)
+                for md in tanzu_workers(flat)]
 
     @property
     def worker_replicas(self) -> int:

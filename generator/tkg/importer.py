@@ -36,11 +36,13 @@ from generator.load.model import POOL_KINDS
 from generator.load.validation import to_spec
 from generator.paths import CLUSTERS_DIR, DEFAULTS_FILE
 from generator.problems import FleetError, Location, Problem, has_errors, path_text
+from generator.tkg.catalog import import_catalog
+from generator.tkg.addons import import_addons
 from generator.tkg.flat import Flat, empty, read_flat
 from generator.tkg.job import Job, chain_value, get_at
 from generator.tkg.minimise import minimise
 from generator.tkg.pool import import_pool
-from generator.tkg.variables import (CREDENTIALS, ENCODED_HINT, ENDPOINTSLICE, INFRA_PREFIXES,
+from generator.tkg.variables import (CREDENTIALS, ENCODED_HINT, INFRA_PREFIXES,
                                      KNOWN, NOT_IMPORTED, NOT_IMPORTED_PREFIXES, POOL_KIND,
                                      REQUIRED, VARIABLES, infra_of)
 from generator.tkg.subnets import import_subnets
@@ -65,6 +67,7 @@ def import_tkg(root: Path, flat: Path, pool: Path | None, to: Path) -> Imported:
     job.note(("name",), name, "CLUSTER_NAME")  # validated as the file name, never written
     infra = _classify(job)
     _variables(job, infra)
+    import_addons(job, infra)  # ANTREA_*, VSPHERE_REGION / _ZONE (issue 15, helper C)
     if infra == "aws":
         import_subnets(job)
     import_workers(job, infra)
@@ -192,6 +195,7 @@ def _variables(job: Job, infra: str | None) -> None:
             job.report(POOL_KIND, "not-imported", "there is no NODE_IPAM_IP_POOL_NAME")
         else:
             job.used.add(POOL_KIND)  # checked against the pool once it is known
+    import_catalog(job, infra)  # proxy, registries, audit logging … (generator/render/catalog.py)
 
 
 def _required(job: Job, infra: str | None, to: Path, pool_given: bool) -> None:
@@ -212,12 +216,16 @@ def _required(job: Job, infra: str | None, to: Path, pool_given: bool) -> None:
     required = {key: var.path for key, var in VARIABLES.items() if var.infra == infra
                 and var.path[-1] in REQUIRED[infra]}
     for key, path in required.items():
+        if key == "VSPHERE_DATASTORE" and get_at(merged, ("vsphere", "storagePolicyID")):
+            # tanzu-framework-release-0.29 tkg/client/validate.go:920-928: a datastore or a
+            # storage policy (the rule parity_rules.vsphere_storage checks the inventory).
+            continue
         if get_at(merged, path) in (None, ""):
-            job.error(start, "missing-key", f"{key} is required for {INFRA_NAMES[infra]} clusters",
+            also = " (or VSPHERE_STORAGE_POLICY_ID)" if key == "VSPHERE_DATASTORE" else ""
+            job.error(start, "missing-key", f"{key}{also} is required for "
+                      f"{INFRA_NAMES[infra]} clusters",
                       f"add it to the flat config, or {path_text(path)} to {defaults}")
-    if infra == "aws" and not get_at(merged, ("aws", "subnets")):
-        job.error(start, "missing-key", "AWS_NODE_AZ is required for AWS clusters",
-                  "add it to the flat config, or aws.subnets to " + defaults)
+    # AWS_NODE_AZ is not required: tanzu uses <region>a (generator/tkg/subnets.py).
     pool = get_at(merged, ("network", "nodes", "ipPool"))
     if not pool_given and isinstance(pool, str) and get_at(merged, ("ipPools", pool)) is None:
         job.error(job.flat.value_at("NODE_IPAM_IP_POOL_NAME"), "unknown-pool",
@@ -250,17 +258,6 @@ def _consistent(job: Job, cluster: Cluster) -> list[Problem]:
             out.append(Problem(flat.value_at(POOL_KIND), "pool-mismatch",
                                f"NODE_IPAM_IP_POOL_KIND is {kind}, but pool '{name}' is a "
                                f"{pool.kind}", f"set NODE_IPAM_IP_POOL_KIND: {pool.kind}"))
-    if job.given(ENDPOINTSLICE):
-        wanted = job.value(ENDPOINTSLICE, "bool")
-        derived = spec.network.dual_stack and spec.cni == "antrea"
-        if wanted is True and derived:
-            job.used.add(ENDPOINTSLICE)
-        elif wanted is not None:
-            reason = ("fleetgen sets it to true for dual-stack Antrea clusters" if derived else
-                      "fleetgen sets it only for dual-stack Antrea clusters (Antrea's default is "
-                      "true)")
-            out.append(Problem(flat.key_at(ENDPOINTSLICE), "not-imported",
-                               f"{ENDPOINTSLICE} not imported: {reason}", "", "warning"))
     return out
 
 
