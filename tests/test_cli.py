@@ -42,9 +42,9 @@ def test_explain_shows_value_and_origin() -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
         'network.nameservers.controlPlane  ["10.10.10.10", "10.10.10.11"]  '
-        "(clusters/site-a/prod/payments.yaml:13:19)",
+        "(clusters/site-a/prod/payments.yaml:10:19)",
         'network.nameservers.worker        ["10.10.10.10", "10.10.10.11"]  '
-        "(clusters/site-a/prod/payments.yaml:14:13)",
+        "(clusters/site-a/prod/payments.yaml:11:13)",
     ]
 
 

@@ -21,6 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 def _copy_fleet(dest: Path) -> Path:
     for part in ("clusters", "overlays"):
         shutil.copytree(REPO / part, dest / part)
+    shutil.copy(REPO / "fleetgen.yaml", dest / "fleetgen.yaml")  # the vSphere credentials source
     return dest
 
 

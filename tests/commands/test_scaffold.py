@@ -168,7 +168,8 @@ def test_new_cluster_lists_missing_keys_with_their_required_parts_and_validates_
         infrastructure: vsphere
         controlPlane: {endpointProvider: nsx-alb}
         vsphere: {server: vc.example.com, datacenter: /dc0, datastore: /dc0/datastore/ds1,
-                  folder: /dc0/vm/tkg, resourcePool: /dc0/host/c1/Resources/tkg}
+                  folder: /dc0/vm/tkg, resourcePool: /dc0/host/c1/Resources/tkg,
+                  identityRef: {kind: VSphereClusterIdentity, name: vc}}
         """})
     path = new_cluster(tmp_path, Path("clusters/lab/one"))
     assert YAML(typ="safe").load(path.read_text()) == {

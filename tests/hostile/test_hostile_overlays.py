@@ -83,7 +83,8 @@ def test_a_secret_key_in_common_annotations_is_refused(fleet: Path) -> None:
     shared(fleet, f"commonAnnotations:\n  vsphere-password: {SECRET}\n")
     assert_refused(fleet, [
         f"{SHARED}: error[secret-in-output]: 'vsphere-password' looks like a secret; "
-        "commonAnnotations would write it to rendered/ (Cluster dev/web, InClusterIPPool "
+        "commonAnnotations would write it to rendered/ (VSphereCPIConfig dev/web, "
+        "VSphereCSIConfig dev/web, ClusterBootstrap dev/web, Cluster dev/web, InClusterIPPool "
         "dev/web-pool)", SECRET_HINT])
     assert_never_printed(fleet)
 
@@ -92,7 +93,8 @@ def test_a_secret_key_in_labels_is_refused(fleet: Path) -> None:
     shared(fleet, "labels:\n- pairs:\n    api-token: abc\n")
     assert_refused(fleet, [
         f"{SHARED}: error[secret-in-output]: 'api-token' looks like a secret; labels would "
-        "write it to rendered/ (Cluster dev/web, InClusterIPPool dev/web-pool)", SECRET_HINT])
+        "write it to rendered/ (VSphereCPIConfig dev/web, VSphereCSIConfig dev/web, "
+        "ClusterBootstrap dev/web, Cluster dev/web, InClusterIPPool dev/web-pool)", SECRET_HINT])
 
 
 def test_a_password_in_a_clusters_own_patch_is_refused(fleet: Path) -> None:

@@ -331,7 +331,7 @@ def test_permission_denied_names_the_file_and_changes_nothing(
     monkeypatch.setattr(os, "open", denied)
     change(fleet)
     assert_refused(fleet, [
-        "rendered/mgmt-a/dev/web/cluster-config.yaml: error[write-failed]: cannot write: "
+        "rendered/mgmt-a/dev/web/addons.yaml: error[write-failed]: cannot write: "
         "Permission denied",
         "  hint: free space or fix permissions, then render again: rendered/ was not changed"])
 
@@ -343,7 +343,7 @@ def test_a_read_only_folder_names_the_file_and_changes_nothing(fleet: Path) -> N
     try:
         change(fleet)
         assert_refused(fleet, [
-            "rendered/mgmt-a/dev/web/cluster-config.yaml: error[write-failed]: cannot write: "
+            "rendered/mgmt-a/dev/web/addons.yaml: error[write-failed]: cannot write: "
             "Permission denied",
             "  hint: free space or fix permissions, then render again: rendered/ was not "
             "changed"])

@@ -41,10 +41,12 @@ def test_plan_of_the_example_fleet_as_json() -> None:
     plan = json.loads(result.stdout)
     payments = next(p for p in plan["pools"] if p["name"] == "payments-pool")
     assert payments["addresses"] == ["10.10.10.2-10.10.10.100", "10.10.10.102", "10.10.10.104"]
-    assert (payments["size"], payments["allocatable"], payments["needed"]) == (101, 101, 8)
+    # prod without `workers`: tanzu's md-0/md-1/md-2 of one worker each, and each machine
+    # deployment rolls (and surges) on its own, as the control plane does: 3 + 3 + 4.
+    assert (payments["size"], payments["allocatable"], payments["needed"]) == (101, 101, 10)
     assert payments["users"] == [{"cluster": "mgmt-site-a/prod/payments", "controlPlane": 3,
-                                  "workers": 3, "surge": 2, "needs": 8}]
-    assert payments["next"] == ["10.10.10.2-10.10.10.9"]
+                                  "workers": 3, "surge": 4, "needs": 10}]
+    assert payments["next"] == ["10.10.10.2-10.10.10.11"]
     assert plan["blocked"] is False
 
 
@@ -57,8 +59,8 @@ def test_plan_with_live_allocations_predicts_the_next_free_addresses(tmp_path: P
     payments = next(p for p in json.loads(result.stdout)["pools"] if p["name"] == "payments-pool")
     assert payments["live"] == {"allocated": ["10.10.10.2-10.10.10.3", "10.10.10.5"],
                                 "allocatedCount": 3, "removedInUse": [], "orphans": []}
-    # 8 needed, 3 allocated: the provider hands out the 5 lowest free addresses next
-    assert payments["next"] == ["10.10.10.4", "10.10.10.6-10.10.10.9"]
+    # 10 needed, 3 allocated: the provider hands out the 7 lowest free addresses next
+    assert payments["next"] == ["10.10.10.4", "10.10.10.6-10.10.10.11"]
 
 
 def test_plan_exits_4_when_an_in_use_address_would_leave_its_pool(tmp_path: Path) -> None:

@@ -138,6 +138,7 @@ vsphere:
   folder: /dc0/vm/tkg
   resourcePool: /dc0/host/cluster0/Resources/tkg
   network: /dc0/network/tkg-nodes
+  identityRef: {kind: VSphereClusterIdentity, name: tkg-vcenter}
 """
 
 TINY_CLUSTER = """\

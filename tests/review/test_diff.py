@@ -61,7 +61,7 @@ def test_version_change_is_a_rollout_naming_the_inventory_line(repo: Path) -> No
     edit(repo, "clusters/_defaults.yaml", "v1.27.5+vmware.1-tkg.1", "v1.28.7+vmware.1-tkg.1")
     code, report = review(repo)
     assert code == 1
-    assert ("rollout", "clusters/_defaults.yaml:5:12") in risk_classes(report)
+    assert ("rollout", "clusters/_defaults.yaml:4:23") in risk_classes(report)
     change = next(c for c in report["changes"] if c["title"] == "Cluster dev/web")  # type: ignore
     assert {"path": "spec.topology.version", "old": "v1.27.5+vmware.1-tkg.1",
             "new": "v1.28.7+vmware.1-tkg.1"} in change["fields"]
@@ -219,6 +219,7 @@ def test_markdown_for_300_clusters_stays_within_budget(tmp_path: Path) -> None:
     assert result.exit_code == 1
     markdown = result.stdout
     assert len(markdown.encode()) <= 20000
-    assert "| 300 | 0 | 300 | 0 | +0 / -0 | rollout 300 | - |" in markdown
-    assert "| `rollout` | clusters/_defaults.yaml:5:12 | 300 objects (Cluster dev/c000, " in markdown
+    # per cluster: its Cluster, cluster-config.yaml and its ClusterBootstrap's TKr annotation
+    assert "| 300 | 0 | 900 | 0 | +0 / -0 | rollout 300 | - |" in markdown
+    assert "| `rollout` | clusters/_defaults.yaml:4:23 | 300 objects (Cluster dev/c000, " in markdown
     assert "sections are not shown._" in markdown

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import functools
 import ipaddress
 import re
@@ -41,6 +42,8 @@ SHARED_CRDS = REPO_ROOT.parent / "shared" / "crds"
 # allocateReservedIPAddresses); TKG 2.2's bundled provider served only v1alpha1.
 IPAM_POOL_DIR = "ipam-in-cluster-v0.1.0"
 
+ADDONS_DIR = "tanzu-addons-release-0.29"
+
 _CRD_FILES: Mapping[tuple[str, str], str] = {
     ("cluster.x-k8s.io", "Cluster"): "cluster-api-v1.5.1/cluster.x-k8s.io_clusters.yaml",
     ("ipam.cluster.x-k8s.io", "InClusterIPPool"): (
@@ -49,6 +52,15 @@ _CRD_FILES: Mapping[tuple[str, str], str] = {
     ("ipam.cluster.x-k8s.io", "GlobalInClusterIPPool"): (
         f"{IPAM_POOL_DIR}/ipam.cluster.x-k8s.io_globalinclusterippools.yaml"
     ),
+    # The objects tanzu creates beside the Cluster (addons.yaml; issue 15, helper C).
+    **{(group, kind): f"{ADDONS_DIR}/{group}_{kind.lower()}s.yaml" for group, kind in (
+        ("run.tanzu.vmware.com", "ClusterBootstrap"),
+        ("cni.tanzu.vmware.com", "AntreaConfig"),
+        ("cni.tanzu.vmware.com", "CalicoConfig"),
+        ("cpi.tanzu.vmware.com", "VSphereCPIConfig"),
+        ("cpi.tanzu.vmware.com", "KubevipCPIConfig"),
+        ("csi.tanzu.vmware.com", "VSphereCSIConfig"),
+    )},
 }
 
 # Cluster.spec.topology.class prefix -> directory holding that ClusterClass's variable schemas.
@@ -331,7 +343,45 @@ class ClassVariable:
 def clusterclass_variables_validator(class_dir: str) -> Mapping[str, ClassVariable]:
     """The variables of one ClusterClass (e.g. ``tkg-vsphere-default-v1.0.0``) by name (cached)."""
     document = _load_yaml(crds_dir() / class_dir / "clusterclass-variables.yaml")
-    return {entry["name"]: _class_variable(entry) for entry in document["variables"]}
+    entries = [_with_azure_etcd_disks(class_dir, e) for e in document["variables"]]
+    return {entry["name"]: _class_variable(entry)
+            for entry in [*entries, *ADMISSION_OVERLAY_VARIABLES]}
+
+
+def _with_azure_etcd_disks(class_dir: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """tkg-azure-default's controlPlane declares ``dataDisk`` (base.yaml:243-248) while tanzu
+    writes ``dataDisks`` (config_variable_association.star:780-784) and the class's own patch
+    reads ``.controlPlane.dataDisks`` for the etcd disk (base.yaml:807-813): accept what the
+    class reads (issue 15, helper B)."""
+    if not class_dir.startswith("tkg-azure-default") or entry.get("name") != "controlPlane":
+        return entry
+    schema = copy.deepcopy(entry)
+    properties = schema["schema"]["openAPIV3Schema"]["properties"]
+    properties.setdefault("dataDisks", {"type": "array", "items": {
+        "type": "object", "properties": {"sizeGiB": {"type": "integer"}}}})
+    return schema
+
+
+# --- issue 15, helper B: the variables the ClusterClass gets from its cconly admission overlay ---
+# The shared/crds snapshots hold base.yaml's spec.variables only; tanzu also applies
+# providers/infrastructure-{vsphere,aws,azure}/v*/cconly/overlay-kube-apiserver-admission.yaml,
+# which appends podSecurityStandard and eventRateLimitConf (lines 13-73, the same in all three;
+# tanzu-framework release-0.29). Written from those lines.
+_PSS_LEVEL = {"type": "string", "enum": ["", "privileged", "baseline", "restricted"],
+              "nullable": True}
+ADMISSION_OVERLAY_VARIABLES: tuple[dict[str, Any], ...] = (
+    {"name": "podSecurityStandard", "required": False, "schema": {"openAPIV3Schema": {
+        "type": "object", "default": {}, "properties": {
+            "deactivated": {"type": "boolean"},
+            "enforce": _PSS_LEVEL, "audit": _PSS_LEVEL, "warn": _PSS_LEVEL,
+            "enforceVersion": {"type": "string", "default": "v1.24"},
+            "auditVersion": {"type": "string", "default": "v1.24"},
+            "warnVersion": {"type": "string", "default": "v1.24"},
+            "exemptions": {"type": "object", "properties": {
+                "namespaces": {"type": "array", "items": {"type": "string"}}}}}}}},
+    {"name": "eventRateLimitConf", "required": False,
+     "schema": {"openAPIV3Schema": {"type": "string", "default": ""}}},
+)
 
 
 def _class_variable(entry: Mapping[str, Any]) -> ClassVariable:

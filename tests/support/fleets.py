@@ -9,8 +9,7 @@ VSPHERE_DEFAULTS = """\
 managementCluster: mgmt-a
 infrastructure: vsphere
 namespace: dev
-kubernetes:
-  version: v1.27.5+vmware.1-tkg.1
+kubernetes: {version: v1.27.5+vmware.1-tkg.1}
 vsphere:
   server: vc.example.com
   datacenter: /dc0
@@ -18,6 +17,7 @@ vsphere:
   folder: /dc0/vm/tkg
   resourcePool: /dc0/host/c1/Resources/tkg
   network: /dc0/network/nodes
+  identityRef: {kind: VSphereClusterIdentity, name: tkg-vcenter}  # issue 15: credentials
 """
 
 

@@ -32,6 +32,7 @@ kubernetes:
   version: v1.27.5+vmware.1-tkg.1
 """
 IMPORTED = "clusters/imported"
+CREDENTIALS = "credentials: {vsphere: {identityRef: {kind: VSphereClusterIdentity, name: vc}}}\n"
 
 # The flat config's worker size is one cluster-wide value; the inventory keeps it per
 # MachineDeployment and only cluster.yaml carries it (see test_flat_config_keeps_worker_size).
@@ -51,7 +52,8 @@ PER_MD_SIZE = {"NODE_MACHINE_TYPE_1": 1, "NODE_MACHINE_TYPE_2": 2}
 
 def fleet(tmp_path: Path, case: str | None = None, defaults: str = BASE_DEFAULTS) -> Path:
     """A fleet with the base defaults, an empty import folder and the case's folder defaults."""
-    files = {"clusters/_defaults.yaml": defaults, f"{IMPORTED}/.keep": ""}
+    files = {"clusters/_defaults.yaml": defaults, f"{IMPORTED}/.keep": "",
+             "fleetgen.yaml": CREDENTIALS}  # vSphere clusters need a credentials source
     if case is not None and (CORPUS / case / "_defaults.yaml").is_file():
         files[f"{IMPORTED}/_defaults.yaml"] = (CORPUS / case / "_defaults.yaml").read_text()
     return write_tree(tmp_path, files)
@@ -170,7 +172,8 @@ def test_pool_round_trip(case: str, tmp_path: Path) -> None:
     render(root)
     name, pool = inventory_pool(read_yaml(CORPUS / case / "pool.yaml"))
     [path] = [p for p in (root / "rendered").rglob("*.yaml")
-              if (doc := read_yaml(p)).get("kind") == pool["kind"]
+              if p.name != "addons.yaml"  # several documents (the ClusterBootstrap and configs)
+              and (doc := read_yaml(p)).get("kind") == pool["kind"]
               and doc["metadata"]["name"] == name]
     rendered = read_yaml(path)
     assert rendered["apiVersion"] == "ipam.cluster.x-k8s.io/v1alpha2"
@@ -241,14 +244,21 @@ def test_values_the_folder_defaults_give_are_not_written(tmp_path: Path) -> None
         "# Imported from the TKG flat config cluster-config.yaml by fleetgen import tkg.\n"
         "namespace: default\n"
         "controlPlane:\n"
-        "  endpoint: 10.20.0.60\n")
+        "  endpoint: 10.20.0.60\n"
+        # Kept, though ipv4 is the default: a stated TKG_IP_FAMILY gives the VSphereCPIConfig its
+        # ipFamily (tanzu-framework-release-0.29 providers/yttcb/clusterbootstrap.yaml:278-280).
+        "network:\n"
+        "  ipFamily: ipv4\n")
 
 
 def test_aws_prod_spreads_worker_count_like_tanzu(tmp_path: Path) -> None:
     result = import_case(fleet(tmp_path), "aws-prod-3az")
     workers = load_fast(result.text)["workers"]
-    assert [(w["name"], w["replicas"], w["failureDomain"]) for w in workers] == [
-        ("md-0", 3, "us-east-1a"), ("md-1", 2, "us-east-1b"), ("md-2", 2, "us-east-1c")]
+    # tanzu-framework-release-0.29 tkg/client/validate.go:1460-1474 (7 = 3 + 2 + 2); the zones are
+    # the subnets' (aws v2.0.2/yttcc/overlay.yaml:11-13, 65, 75, 93), which render gives a
+    # machine deployment without one, so import does not repeat them.
+    assert [(w["name"], w["replicas"], w.get("failureDomain")) for w in workers] == [
+        ("md-0", 3, None), ("md-1", 2, None), ("md-2", 2, None)]
 
 
 def test_reported_variables_are_listed_at_the_top(tmp_path: Path) -> None:
@@ -257,7 +267,8 @@ def test_reported_variables_are_listed_at_the_top(tmp_path: Path) -> None:
     assert header[:3] == [
         "# Imported from the TKG flat config cluster-config.yaml by fleetgen import tkg.",
         "# Not imported (the flat config's value is not part of this inventory):",
-        "#   line 8: ENABLE_AUDIT_LOGGING not imported: fleetgen does not model this variable"]
+        "#   line 9: ENABLE_CEIP_PARTICIPATION not imported: management cluster only: it "
+        "configures the management cluster itself (providers/config_default.yaml:56)"]
     assert len(header) == 2 + len(not_imported(result))
     assert all(p.severity == "warning" for p in result.reported)
 
@@ -366,11 +377,11 @@ def test_cloud_secrets_are_refused(key: str, tmp_path: Path) -> None:
 
 def test_unknown_variable_is_reported_not_an_error(tmp_path: Path) -> None:
     root = fleet(tmp_path / "fleet")
-    flat = flat_file(tmp_path, "ENABLE_AUTOSCALER: false\nVSPHERE_DATASTOR: /dc0/datastore/ds2\n"
+    flat = flat_file(tmp_path, "TEAM_OWNER: payments\nVSPHERE_DATASTOR: /dc0/datastore/ds2\n"
                      "AWS_REGION: eu-west-1\n")
     result = import_tkg(root, flat, None, root / IMPORTED)
     assert [p.text() for p in result.reported] == [
-        f"{flat}:12:1: warning[unknown-variable]: ENABLE_AUTOSCALER not imported: fleetgen does "
+        f"{flat}:12:1: warning[unknown-variable]: TEAM_OWNER not imported: fleetgen does "
         "not model this variable\n"
         "  hint: set it another way (an overlay, or the management cluster) if it is still needed",
         f"{flat}:13:1: warning[unknown-variable]: VSPHERE_DATASTOR not imported: fleetgen does not "
@@ -379,7 +390,7 @@ def test_unknown_variable_is_reported_not_an_error(tmp_path: Path) -> None:
         "clusters, this one is vSphere"]
     assert result.text.splitlines()[1:5] == [
         "# Not imported (the flat config's value is not part of this inventory):",
-        "#   line 12: ENABLE_AUTOSCALER not imported: fleetgen does not model this variable",
+        "#   line 12: TEAM_OWNER not imported: fleetgen does not model this variable",
         "#   line 13: VSPHERE_DATASTOR not imported: fleetgen does not model this variable",
         "#   line 14: AWS_REGION not imported: it applies to AWS clusters, this one is vSphere"]
 
@@ -506,10 +517,11 @@ def test_target_outside_the_fleet(tmp_path: Path) -> None:
     assert [p.code for p in info.value.problems] == ["outside-fleet"]
 
 
-def test_endpointslice_must_agree_with_the_cluster(tmp_path: Path) -> None:
+def test_endpointslice_is_an_antrea_setting(tmp_path: Path) -> None:
+    # ANTREA_ENDPOINTSLICE is antrea.endpointSlice (tests/tkg/test_import_addons.py); true is
+    # tanzu's default (providers/config_default.yaml:750), so nothing is reported nor written.
     root = fleet(tmp_path / "fleet")
     result = import_tkg(root, flat_file(tmp_path, "ANTREA_ENDPOINTSLICE: true\n"), None,
                         root / IMPORTED)
-    assert [(p.location.line, p.message) for p in result.reported] == [
-        (12, "ANTREA_ENDPOINTSLICE not imported: fleetgen sets it only for dual-stack Antrea "
-         "clusters (Antrea's default is true)")]
+    assert result.reported == []
+    assert "antrea" not in load_fast(result.text)

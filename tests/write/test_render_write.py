@@ -26,6 +26,7 @@ def test_render_writes_the_cluster_tree(tmp_path: Path) -> None:
     assert rendered(tmp_path) == [
         ".fleetgen-manifest.json",
         "mgmt-a/dev/kustomization.yaml",
+        "mgmt-a/dev/web/addons.yaml",  # issue 15: tanzu's ClusterBootstrap and CPI/CSI configs
         "mgmt-a/dev/web/cluster-config.yaml",
         "mgmt-a/dev/web/cluster.yaml",
         "mgmt-a/dev/web/features.yaml",
