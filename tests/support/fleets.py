@@ -20,6 +20,21 @@ vsphere:
   identityRef: {kind: VSphereClusterIdentity, name: tkg-vcenter}  # issue 15: credentials
 """
 
+# A vSphere flat cluster config for `fleetgen import tkg` tests; lines a test appends start at 12.
+VSPHERE_FLAT = """\
+CLUSTER_NAME: web
+CLUSTER_PLAN: dev
+NAMESPACE: dev
+INFRASTRUCTURE_PROVIDER: vsphere
+VSPHERE_SERVER: vc.example.com
+VSPHERE_DATACENTER: /dc0
+VSPHERE_DATASTORE: /dc0/datastore/ds1
+VSPHERE_FOLDER: /dc0/vm/tkg
+VSPHERE_RESOURCE_POOL: /dc0/host/c1/Resources/tkg
+VSPHERE_NETWORK: /dc0/network/nodes
+VSPHERE_CONTROL_PLANE_ENDPOINT: 10.0.0.10
+"""  # extra lines start at line 12
+
 
 def write_tree(root: Path, files: dict[str, str]) -> Path:
     """Write ``files`` (relative path → text, dedented) below ``root``; returns ``root``."""

@@ -21,7 +21,7 @@ from generator.pipeline import load_fleet, render, wanted_files
 from generator.problems import FleetError
 from generator.yaml.fast import load_fast
 from generator.yaml.load import load_positioned
-from support.fleets import snapshot, write_tree
+from support.fleets import VSPHERE_FLAT, snapshot, write_tree
 
 CORPUS = Path(__file__).parent / "import_corpus"
 CASES = sorted(p.name for p in CORPUS.iterdir() if p.is_dir())
@@ -295,19 +295,7 @@ def test_flat_config_keeps_zones(tmp_path: Path) -> None:
 
 # --- rejections: exact message and location ------------------------------------------------------
 
-BASE_FLAT = """\
-CLUSTER_NAME: web
-CLUSTER_PLAN: dev
-NAMESPACE: dev
-INFRASTRUCTURE_PROVIDER: vsphere
-VSPHERE_SERVER: vc.example.com
-VSPHERE_DATACENTER: /dc0
-VSPHERE_DATASTORE: /dc0/datastore/ds1
-VSPHERE_FOLDER: /dc0/vm/tkg
-VSPHERE_RESOURCE_POOL: /dc0/host/c1/Resources/tkg
-VSPHERE_NETWORK: /dc0/network/nodes
-VSPHERE_CONTROL_PLANE_ENDPOINT: 10.0.0.10
-"""  # extra lines start at line 12
+BASE_FLAT = VSPHERE_FLAT
 POOL = """\
 apiVersion: ipam.cluster.x-k8s.io/v1alpha2
 kind: InClusterIPPool

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.fleets import write_tree
+from support.fleets import VSPHERE_FLAT, write_tree
 
 from generator.pipeline import load_fleet, wanted_files
 from generator.problems import FleetError
@@ -23,19 +23,7 @@ kubernetes:
   version: v1.27.5+vmware.1-tkg.1
 """
 SETTINGS = "credentials: {vsphere: {identityRef: {kind: VSphereClusterIdentity, name: tkg-vcenter}}}\n"
-FLAT = """\
-CLUSTER_NAME: web
-CLUSTER_PLAN: dev
-NAMESPACE: dev
-INFRASTRUCTURE_PROVIDER: vsphere
-VSPHERE_SERVER: vc.example.com
-VSPHERE_DATACENTER: /dc0
-VSPHERE_DATASTORE: /dc0/datastore/ds1
-VSPHERE_FOLDER: /dc0/vm/tkg
-VSPHERE_RESOURCE_POOL: /dc0/host/c1/Resources/tkg
-VSPHERE_NETWORK: /dc0/network/nodes
-VSPHERE_CONTROL_PLANE_ENDPOINT: 10.0.0.10
-"""  # extra lines start at line 12
+FLAT = VSPHERE_FLAT
 
 
 def fleet(tmp_path: Path) -> Path:
