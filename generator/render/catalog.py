@@ -120,7 +120,7 @@ CATALOG: tuple[Entry, ...] = (
     _e("TKG_HTTPS_PROXY", "proxy.httpsProxy", "text", "proxy.httpsProxy", f"{A}:370"),
     _e("TKG_NO_PROXY", "proxy.noProxy", "list", "proxy.noProxy", f"{A}:371"),
     _e("TKG_NODE_SYSTEM_WIDE_PROXY", "proxy.systemWide", "bool", "proxy.systemWide", f"{A}:372",
-       default=False, default_at=526),
+       default=False, default_at=526, infra=("vsphere",)),
     _e("TKG_PROXY_CA_CERT", "proxy.caCertificate", "text", "trust.additionalTrustedCAs",
        f"{A}:469"),
     _e("TKG_CUSTOM_IMAGE_REPOSITORY", "imageRepository.host", "text", "imageRepository.host",
@@ -290,8 +290,12 @@ def _special(spec: ClusterSpec, data: dict[str, Any]) -> dict[str, Any]:
     proxy = spec.proxy
     if proxy is not None and proxy.http_proxy:  # A:366-374
         out["proxy"] = {"httpProxy": proxy.http_proxy, "httpsProxy": proxy.https_proxy,
-                        "noProxy": no_proxy(spec, proxy.no_proxy or []),
-                        "systemWide": bool(proxy.system_wide)}
+                        "noProxy": no_proxy(spec, proxy.no_proxy or [])}
+        if spec.vsphere is not None:
+            # tanzu writes systemWide on every infrastructure (A:372), but only the vSphere class
+            # defines it (providers/infrastructure-vsphere/v1.5.3/cconly/base.yaml:318); Cluster
+            # API refuses a variable field its class does not define (cluster-api#7507).
+            out["proxy"]["systemWide"] = bool(proxy.system_wide)
     repo = spec.image_repository
     image: dict[str, Any] = {}
     if repo is not None and repo.host:  # A:409-419

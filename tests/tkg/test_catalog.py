@@ -243,8 +243,7 @@ def test_proxy_no_proxy_is_completed_like_tanzu(tmp_path: Path) -> None:
         "httpProxy": "http://proxy.example.com:3128", "httpsProxy": "http://proxy.example.com:3128",
         "noProxy": [".svc.cluster.local", ".svc", "localhost", "127.0.0.1", "100.64.0.0/13",
                     "100.96.0.0/11", "10.0.0.0/8", ".corp.example.com", "10.0.0.0/16",
-                    "169.254.0.0/16"],
-        "systemWide": False}
+                    "169.254.0.0/16"]}  # no systemWide: the AWS class has none (vSphere only)
     assert out["inventory"]["proxy"]["noProxy"] == ["10.0.0.0/8", ".corp.example.com"]
     assert out["config"]["TKG_HTTP_PROXY_ENABLED"] is True
     assert out["round_trip"][0] == out["round_trip"][1]

@@ -362,12 +362,6 @@ SCHEMA_CONFLICTS: dict[tuple[str, str, str, str], str] = {
         "class schema names the key controlplane (base.yaml:199, and "
         "../shared/crds/tkg-aws-default-v1.0.0). Like the Azure dataDisks case in "
         "tests/support/crds.py, what the class reads is kept",
-    ("tkg-aws-default", "proxy", "", "'systemWide' is not allowed"):
-        "tanzu writes proxy.systemWide for every infrastructure "
-        "(providers/yttcc/lib/config_variable_association.star:372), but only the vSphere class "
-        "defines and reads it (providers/infrastructure-vsphere/v1.5.3/cconly/base.yaml:318,2259-2260); "
-        "the AWS class schema has no systemWide (../shared/crds/tkg-aws-default-v1.0.0). Open: the "
-        "worker.count precedent (README) would drop it on AWS and Azure",
 }
 
 
