@@ -130,6 +130,7 @@ vsphere:
   resourcePool: /dc{m}/host/cluster0/Resources/tkg
   network: /dc{m}/network/tkg-nodes
   template: /dc{m}/vm/templates/ubuntu-2204-kube-v1.27.5
+  identityRef: {{kind: VSphereClusterIdentity, name: vc{m:02d}}}
 """
 
 
