@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import Field
 
 from generator.load.model_base import CIDR, Model
+from generator.load.options import ListItem
 
 AntreaKind = Literal["bool", "int", "text", "list"]
 
@@ -35,7 +36,7 @@ class KubeVipLoadBalancer(Model):
     (KUBEVIP_LOADBALANCER_CIDRS / _IP_RANGES, config_default.yaml:767-769)."""
 
     cidrs: list[CIDR] = Field(default_factory=list)
-    ip_ranges: list[str] = Field(default_factory=list)
+    ip_ranges: list[ListItem] = Field(default_factory=list)
 
 
 class Antrea(Model):
@@ -50,8 +51,8 @@ class Antrea(Model):
     nodeportlocal_portrange: str = Field(default="61000-62000", alias="nodePortLocalPortRange",
                                          pattern=r"^\d+-\d+$")
     proxy_all: bool = False
-    proxy_nodeport_addrs: list[str] = Field(default_factory=list, alias="proxyNodePortAddrs")
-    proxy_skip_services: list[str] = Field(default_factory=list)
+    proxy_nodeport_addrs: list[ListItem] = Field(default_factory=list, alias="proxyNodePortAddrs")
+    proxy_skip_services: list[ListItem] = Field(default_factory=list)
     proxy_load_balancer_ips: bool = Field(default=False, alias="proxyLoadBalancerIPs")
     flowexporter_collector_address: str = Field(
         default="flow-aggregator.flow-aggregator.svc:4739:tls",
@@ -63,7 +64,7 @@ class Antrea(Model):
     transport_interface: str | None = None
     transport_interface_cidrs: list[CIDR] = Field(default_factory=list,
                                                   alias="transportInterfaceCIDRs")
-    multicast_interfaces: list[str] = Field(default_factory=list)
+    multicast_interfaces: list[ListItem] = Field(default_factory=list)
     multicast_igmpquery_interval: str = Field(default="125s", alias="multicastIGMPQueryInterval")
     tunnel_type: Literal["geneve", "vxlan", "gre", "stt"] = "geneve"
     tunnel_port: int = Field(default=0, ge=0, le=65535)

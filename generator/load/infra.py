@@ -12,7 +12,8 @@ from pydantic import Field
 from generator.load.grammar import SelectorValue
 from generator.load.addons import KubeVipLoadBalancer, VSphereIdentityRef
 from generator.load.model_base import CIDR, IP, Model
-from generator.load.options import AzureNodes, AzureTags, SecurityGroupOverrides
+from generator.load.options import (AzureNodes, AzureTags, CACertificate, ListItem,
+                                    SecurityGroupOverrides)
 
 # tanzu-framework-release-0.29 providers/config_default.yaml:268-274 (AWS_VPC_CIDR,
 # AWS_PRIVATE_NODE_CIDR(_1/_2), AWS_PUBLIC_NODE_CIDR(_1/_2)); a new VPC only: with AWS_VPC_ID the CLI
@@ -39,9 +40,10 @@ class VSphere(Model):
     tls_thumbprint: str = ""
     clone_mode: Literal["fullClone", "linkedClone"] = "fullClone"
     # the variable catalog (issue 15, helper B)
-    additional_fqdns: list[str] | None = Field(default=None, alias="additionalFQDNs")
-    custom_tdnf_repository_certificate: str | None = Field(default=None,
-                                                           alias="customTDNFRepositoryCertificate")
+    additional_fqdns: list[ListItem] | None = Field(default=None, alias="additionalFQDNs")
+    # the tdnf server's certificate, base64 PEM like every tanzu *_CERTIFICATE (never a key)
+    custom_tdnf_repository_certificate: CACertificate | None = Field(
+        default=None, alias="customTDNFRepositoryCertificate")
     # issue 15, helper C: CPI / CSI region and zone (VSPHERE_REGION / VSPHERE_ZONE) and the
     # identity the VSphereCluster uses (overrides fleetgen.yaml credentials.vsphere)
     region: str | None = Field(default=None, min_length=1)

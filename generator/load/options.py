@@ -25,8 +25,20 @@ def _proxy_url(value: str) -> str:
     # tanzu: ConfigureAndValidateHTTPProxyConfiguration → CheckAndGetProxyURL accepts http(s) URLs
     # with a host (tanzu-framework-release-0.29 tkg/client/validate.go:1548-1559).
     match = re.fullmatch(r"(https?)://([^/\s?#]+)(/[^\s]*)?", value)
+    if "@" in value:
+        # user:password@ (or a token@) is a secret: never stored, written, or printed
+        raise ValueError("holds credentials (user:password@): a secret fleetgen never stores; "
+                         "give the proxy as http://host:port")
     if match is None or match.group(2).startswith(("@", ":")):
         raise ValueError(f"'{value}' is not a proxy URL: use http://host:port or https://host:port")
+    return value
+
+
+def _registry_host(value: str) -> str:
+    # host[:port][/path]: a user and password (user:pass@host) are a secret, never stored
+    if "@" in value:
+        raise ValueError("holds credentials (user:password@): a secret fleetgen never stores; "
+                         "give the registry as host[:port][/path]")
     return value
 
 
@@ -89,6 +101,7 @@ def _min_days(value: int) -> int:
 
 
 ProxyURL = Annotated[str, AfterValidator(_proxy_url)]
+RegistryHost = Annotated[str, AfterValidator(_registry_host)]
 NoProxyEntry = Annotated[str, AfterValidator(_no_proxy)]
 CACertificate = Annotated[str, AfterValidator(_ca_certificate)]
 SSHPublicKey = Annotated[str, AfterValidator(_ssh_key)]
@@ -99,6 +112,9 @@ ExtraArgMap = dict[ArgName, ArgValue]
 # "k=v,k2=v2" (helpers.star get_labels_array_from_string; the Azure class splits customTags alike)
 TagText = Annotated[str, _no_separators(",=", "a tag key or value")]
 NTPServer = Annotated[str, _no_separators(", ", "an NTP server")]
+# an item of a list the flat config joins with ',' (VSPHERE_ADDITIONAL_FQDN, the ANTREA_* and
+# KUBEVIP_* lists): one with a ',' would be two items to tanzu
+ListItem = Annotated[str, _no_separators(",", "a list item")]
 PSSLevel = Literal["", "privileged", "baseline", "restricted"]
 
 
@@ -127,7 +143,7 @@ class Proxy(Model):
 class ImageRepository(Model):
     """TKG_CUSTOM_IMAGE_REPOSITORY, its _SKIP_TLS_VERIFY and _CA_CERTIFICATE."""
 
-    host: str | None = None
+    host: RegistryHost | None = None
     skip_tls_verify: bool | None = Field(default=None, alias="skipTLSVerify")
     ca_certificate: CACertificate | None = None
 
@@ -135,7 +151,7 @@ class ImageRepository(Model):
 class ImageRegistry(Model):
     """ADDITIONAL_IMAGE_REGISTRY_<n>, its _SKIP_TLS_VERIFY and _CA_CERTIFICATE."""
 
-    host: str = Field(min_length=1)
+    host: RegistryHost = Field(min_length=1)
     skip_tls_verify: bool = Field(default=False, alias="skipTLSVerify")
     ca_certificate: CACertificate | None = None
 

@@ -64,8 +64,19 @@ class ArgoCD(Model):
     destinations: dict[str, str] = Field(default_factory=dict)
 
 
+def _no_credentials(value: str) -> str:
+    """A repository URL without a password or token: ``https://user:pass@`` and
+    ``https://token@`` are secrets (``ssh://git@host`` and ``git@host:`` name only a user)."""
+    scheme, sep, rest = value.partition("://")
+    userinfo = rest.split("/", 1)[0].rpartition("@")[0] if sep else ""
+    if ":" in userinfo or (scheme.lower() in ("http", "https") and "@" in rest):
+        raise ValueError("holds credentials (user:password@ or a token@): a secret fleetgen "
+                         "never stores; give Argo CD the credentials in a repository Secret")
+    return value
+
+
 class GitOps(Model):
-    repository: str
+    repository: Annotated[str, AfterValidator(_no_credentials)]
     branch: str = "main"
     path: str = ""
     flux: Flux | None = None
@@ -91,10 +102,16 @@ PLACEHOLDERS = ("managementCluster", "namespace", "name")
 def _template(value: str) -> str:
     """A text with only the placeholders {managementCluster}, {namespace} and {name}."""
     try:
-        fields = [f for _, f, spec, conv in string.Formatter().parse(value) if f is not None]
-        bad = [f for f in fields if f not in PLACEHOLDERS]
+        parsed = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(value)
+                  if f is not None]
+        bad = [f for f, _, _ in parsed if f not in PLACEHOLDERS]
     except ValueError as exc:
         raise ValueError(f"'{value}' is not a template: {exc}") from None
+    # A format spec or conversion ({name:x}, {name!r}, {name:/<4}) would fail at render time or
+    # build a path the checks below never saw: only the bare placeholders are templates.
+    if not bad and any(spec or conv for _, spec, conv in parsed):
+        raise ValueError(f"'{value}': a placeholder takes no format spec or conversion; use "
+                         + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS))
     if bad:
         raise ValueError(f"'{{{bad[0]}}}' is not a placeholder; use "
                          + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from dataclasses import dataclass, replace
 from typing import Any
@@ -27,6 +28,7 @@ from generator.check.fleet import Cluster, Fleet
 from generator.load.settings import VSphereCredentials
 from generator.paths import SETTINGS_FILE, Reader, Unsafe
 from generator.problems import FleetError, Location, Problem, refused
+from generator.secrets import is_secret_key, scrub
 from generator.yaml.load import Path_, Positions, load_positioned_all
 
 EXTERNAL_SECRETS_API = "external-secrets.io/v1beta1"
@@ -144,7 +146,7 @@ def read_credentials(reader: Reader, source: CredentialsFile) -> str:
     except UnicodeDecodeError:
         raise FleetError([Problem(Location(rel), "credentials-file", "is not UTF-8 text")]) \
             from None
-    problems = _check(docs, rel, source)
+    problems = _comment_problems(text, rel) + _check(docs, rel, source)
     if problems:
         raise FleetError(problems)
     return text if text.endswith("\n") else text + "\n"
@@ -167,6 +169,11 @@ def _check(docs: list[tuple[Any, Positions]], rel: str, source: CredentialsFile
                         f"{'/'.join(map(str, path))} holds a plain secret value; fleetgen never "
                         "copies an unencrypted Secret into rendered/", SECRET_HINT)
                 for path in _plain_values(doc, source.mode)]
+    problems += [Problem(at(path, key=True), "secret-value",
+                         f"{'/'.join(map(str, path))} holds a plain secret value beside the "
+                         "encrypted ones; the file is copied into rendered/ as it is",
+                         SECRET_HINT)
+                 for path in _stray_values(doc, source.mode)]
     if problems:
         return problems
     sealed = source.mode == "sealedSecret"
@@ -208,6 +215,64 @@ def _plain_values(doc: dict[str, Any], mode: str) -> list[Path_]:
         elif value is not None:
             found.append(path)
     return found
+
+
+def _stray_values(doc: dict[str, Any], mode: str) -> list[Path_]:
+    """Plain secrets outside the encrypted values (which ``_plain_values`` checks): a
+    secret-looking key with a value, or a value that holds a password, a private key or an
+    ``<encoded:…>`` secret (``scrub`` would mask it), such as the
+    ``kubectl.kubernetes.io/last-applied-configuration`` annotation of a Secret exported with
+    kubectl, which repeats its plain ``stringData``."""
+    skip: set[Path_] = ({("data",), ("stringData",), ("sops",)} if mode == "sops"
+                        else {("spec", "encryptedData")})
+    found: list[Path_] = []
+
+    def walk(value: Any, path: Path_) -> None:
+        if path in skip:
+            return
+        if isinstance(value, dict):
+            for key, child in value.items():
+                if is_secret_key(str(key)) and not isinstance(child, (dict, list)):
+                    found.append((*path, key))
+                else:
+                    walk(child, (*path, key))
+        elif isinstance(value, list):
+            for index, child in enumerate(value):
+                walk(child, (*path, index))
+        elif isinstance(value, str) and (_holds_plain_object(value, mode)
+                                         or scrub(value) != value):
+            found.append(path)
+
+    walk(doc, ())
+    return found
+
+
+def _holds_plain_object(text: str, mode: str) -> bool:
+    """Whether a text value is a JSON object with a plain secret (the last-applied annotation);
+    one too deeply nested to check counts as one."""
+    if not text.lstrip().startswith("{"):
+        return False
+    try:
+        nested = json.loads(text)
+        return isinstance(nested, dict) and bool(_plain_values(nested, mode)
+                                                 or _stray_values(nested, mode))
+    except ValueError:
+        return False
+    except RecursionError:
+        return True
+
+
+def _comment_problems(text: str, rel: str) -> list[Problem]:
+    """A comment is copied too, and sops encrypts comments (``#ENC[…]``): a plain comment that
+    holds a secret (``# password: …``) is refused like a plain value."""
+    problems = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = re.search(r"(?:^|\s)(#.*)$", line)
+        if match is not None and scrub(match[1]) != match[1]:
+            problems.append(Problem(Location(rel, number, match.start(1) + 1), "secret-value",
+                                    "this comment holds a plain secret; the file is copied "
+                                    "into rendered/ as it is", SECRET_HINT))
+    return problems
 
 
 def _sealed(doc: dict[str, Any], at: Any) -> list[Problem]:

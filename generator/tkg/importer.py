@@ -36,6 +36,7 @@ from generator.load.model import POOL_KINDS
 from generator.load.validation import to_spec
 from generator.paths import CLUSTERS_DIR, DEFAULTS_FILE
 from generator.problems import FleetError, Location, Problem, has_errors, path_text
+from generator.secrets import is_secret_value
 from generator.tkg.catalog import import_catalog
 from generator.tkg.addons import import_addons
 from generator.tkg.flat import Flat, empty, read_flat
@@ -118,6 +119,10 @@ def _classify(job: Job) -> str | None:
             job.error(flat.key_at(key), "credential",
                       f"{key} holds an encoded secret; fleetgen never stores secrets in an "
                       "inventory", ENCODED_HINT)
+        elif is_secret_value(value):  # a PEM private key, in any variable
+            job.error(flat.key_at(key), "credential",
+                      f"{key} holds a private key; fleetgen never stores secrets in an "
+                      "inventory", "give the public key or certificate, or remove the line")
         elif key in CREDENTIALS and not empty(value):
             job.error(flat.key_at(key), "credential",
                       f"{key} is a credential; fleetgen never stores secrets in an inventory",
