@@ -16,6 +16,7 @@ from generator.check.fleet import Cluster
 from generator.check.catalog_rules import CATALOG_RULES
 from generator.check.parity_rules import PARITY_RULES
 from generator.check.tkg_rules import TKG_RULES
+from generator.load.infra import AZURE_DEFAULT_SUBNETS
 from generator.load.model import MACHINE_FIELDS, Machine, cidr_family, networks
 from generator.net.ip import IPAddress, family_of, parse_ip, zone_note
 from generator.problems import Problem, path_text
@@ -233,22 +234,23 @@ def azure_cidrs(c: Cluster) -> Iterator[Problem]:
     if azure is None:
         return
     vnet = networks(azure.vnet.cidr_blocks)
-    subnets = (("controlPlaneSubnet", azure.control_plane_subnet),
-               ("workerSubnet", azure.worker_subnet))
-    for key, subnet in subnets:
-        if subnet.cidr is None and subnet.name is None:
-            yield c.problem(("azure", key), "subnet-undefined",
-                            "a subnet needs a 'cidr' (a new subnet) or a 'name' (an existing one)")
-        elif subnet.cidr and not any(ipaddress.ip_network(subnet.cidr).subnet_of(v)  # type: ignore[arg-type]
-                                     for v in vnet if v.version == 4):
-            yield c.problem(("azure", key, "cidr"), "subnet-outside-vnet",
-                            f"subnet {subnet.cidr} is not inside the VNet "
-                            f"({', '.join(map(str, vnet))})")
-    cp, worker = azure.control_plane_subnet, azure.worker_subnet
-    if cp.cidr and worker.cidr and ipaddress.ip_network(cp.cidr).overlaps(
-            ipaddress.ip_network(worker.cidr)):
+    subnets = (("controlPlaneSubnet", azure.control_plane_subnet, "controlPlane"),
+               ("workerSubnet", azure.worker_subnet, "worker"))
+    cidrs: list[str | None] = []
+    for key, subnet, role in subnets:
+        # Neither a CIDR nor a name: a new subnet of tanzu's default CIDR, as tanzu builds it.
+        cidr = subnet.cidr or (AZURE_DEFAULT_SUBNETS[role] if subnet.name is None else None)
+        cidrs.append(cidr)
+        where = ("azure", key, "cidr") if subnet.cidr else ("azure", key)
+        if cidr and not any(ipaddress.ip_network(cidr).subnet_of(v)  # type: ignore[arg-type]
+                            for v in vnet if v.version == 4):
+            yield c.problem(where, "subnet-outside-vnet",
+                            f"subnet {cidr} is not inside the VNet ({', '.join(map(str, vnet))})"
+                            + ("" if subnet.cidr else " (tanzu's default CIDR for this subnet)"))
+    cp, worker = cidrs
+    if cp and worker and ipaddress.ip_network(cp).overlaps(ipaddress.ip_network(worker)):
         yield c.problem(("azure", "workerSubnet", "cidr"), "subnet-overlap",
-                        f"worker subnet {worker.cidr} overlaps control-plane subnet {cp.cidr}")
+                        f"worker subnet {worker} overlaps control-plane subnet {cp}")
 
 
 def feature_flags(c: Cluster) -> Iterator[Problem]:

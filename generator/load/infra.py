@@ -120,8 +120,15 @@ class AWS(Model):
         return self.vpc.cidr or AWS_DEFAULT_VPC
 
 
+# tanzu's AZURE_CONTROL_PLANE_SUBNET_CIDR / AZURE_NODE_SUBNET_CIDR defaults
+# (providers/config_default.yaml:398, 401): a subnet given neither a CIDR nor a name is new, with
+# that CIDR, and tanzu writes the CIDR beside an existing subnet's name too.
+AZURE_DEFAULT_SUBNETS = {"controlPlane": "10.0.0.0/24", "worker": "10.0.1.0/24"}
+
+
 class AzureSubnet(Model):
-    """A new subnet (``cidr``, optionally named) or an existing one (``name`` only)."""
+    """A new subnet (``cidr``, optionally named; neither: tanzu's default CIDR) or an existing
+    one (``name`` only)."""
 
     name: str | None = None
     cidr: CIDR | None = None
@@ -151,8 +158,10 @@ class Azure(Model):
     identity_ref: AzureIdentityRef | None = None
     environment: str = "AzurePublicCloud"
     vnet: AzureVNet = Field(default_factory=AzureVNet)
-    control_plane_subnet: AzureSubnet = Field(default_factory=lambda: AzureSubnet(cidr="10.0.0.0/24"))
-    worker_subnet: AzureSubnet = Field(default_factory=lambda: AzureSubnet(cidr="10.0.1.0/24"))
+    control_plane_subnet: AzureSubnet = Field(
+        default_factory=lambda: AzureSubnet(cidr=AZURE_DEFAULT_SUBNETS["controlPlane"]))
+    worker_subnet: AzureSubnet = Field(
+        default_factory=lambda: AzureSubnet(cidr=AZURE_DEFAULT_SUBNETS["worker"]))
     # the variable catalog (issue 15, helper B); None is tanzu's default
     private_cluster: bool | None = None
     frontend_private_ip: IP | None = Field(default=None, alias="frontendPrivateIP")

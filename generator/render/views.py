@@ -12,7 +12,7 @@ from typing import Any
 
 from generator.check.fleet import Cluster, GitOpsTarget, Management, PoolUse
 from generator.check.flags import cluster_flags, set_commands
-from generator.load.infra import AWS, Azure
+from generator.load.infra import AWS, AZURE_DEFAULT_SUBNETS, Azure
 from generator.load.model import DEFAULT_MACHINE, ClusterSpec, IPPool, Machine, MachineDeployment
 from generator.render.catalog import catalog_view
 from generator.render.addons import Companion, addons_view, companion_view
@@ -292,12 +292,10 @@ def _azure(azure: Azure) -> dict[str, Any]:
             # subnet's name too (AZURE_*_SUBNET_CIDR default, providers/config_default.yaml;
             # config_variable_association.star get_azure_vars); Azure then uses the named subnet.
             "control_plane_subnet_variable": {**subnet(azure.control_plane_subnet), "cidr":
-                                              azure.control_plane_subnet.cidr or AZURE_CP_SUBNET},
+                                              azure.control_plane_subnet.cidr
+                                              or AZURE_DEFAULT_SUBNETS["controlPlane"]},
             "worker_subnet_variable": {**subnet(azure.worker_subnet), "cidr":
-                                       azure.worker_subnet.cidr or AZURE_WORKER_SUBNET}}
-
-
-AZURE_CP_SUBNET, AZURE_WORKER_SUBNET = "10.0.0.0/24", "10.0.1.0/24"
+                                       azure.worker_subnet.cidr or AZURE_DEFAULT_SUBNETS["worker"]}}
 
 
 

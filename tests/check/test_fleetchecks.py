@@ -155,11 +155,13 @@ def test_azure_subnets_inside_the_vnet(tmp_path: Path) -> None:
           controlPlaneSubnet: {cidr: 10.61.0.0/24}
           workerSubnet: {}
         """})
+    # workerSubnet {} is a new subnet of tanzu's default CIDR 10.0.1.0/24 (AZURE_NODE_SUBNET_CIDR,
+    # tanzu-framework-release-0.29 providers/config_default.yaml:401), outside this VNet.
     assert problems(tmp_path) == [
         "clusters/crm.yaml:3:30: subnet-outside-vnet: subnet 10.61.0.0/24 is not inside the VNet "
         "(10.60.0.0/16)",
-        "clusters/crm.yaml:4:17: subnet-undefined: a subnet needs a 'cidr' (a new subnet) or a "
-        "'name' (an existing one)",
+        "clusters/crm.yaml:4:17: subnet-outside-vnet: subnet 10.0.1.0/24 is not inside the VNet "
+        "(10.60.0.0/16) (tanzu's default CIDR for this subnet)",
     ]
 
 
