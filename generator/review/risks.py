@@ -1,18 +1,27 @@
 """Risk classes of a change: stable names for ``--fail-on``, each pointing at the inventory
-file:line that caused it."""
+file:line that caused it.
+
+Cluster risks come from the old and new Cluster objects through the rules of
+``generator.review.classes`` (data naming ClusterClass variables), so a fleet's own
+``cluster.yaml.j2`` or an overlay that adds a variable is judged like the built-in template.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
 from typing import Any, Iterator
 
-from generator.review.diff import Change, items_of
+from generator.review.diff import Change, FieldChange, items_of
 from generator.check.fleet import Cluster, Fleet, PoolUse
 from generator.net.addresses import AddressSet, pool_addresses
 from generator.ipam.plan import Live
 from generator.load.model import POOL_KINDS
 from generator.review.classes import RISK_CLASSES as RISK_CLASSES  # re-exported for the reports
-
+from generator.review.classes import RULES, Rule
+from generator.review.cause import causes
 
 
 @dataclass(frozen=True)
@@ -28,35 +37,54 @@ class Risk:
         return f"{self.subject}: {self.what}" if self.subject else self.what
 
 
-# Cluster fields whose change makes Cluster API replace machines, with the inventory key behind it.
-ROLLOUT: tuple[tuple[str, tuple[str, ...], str], ...] = (("spec.topology.version", ("kubernetes", "version"), "the Kubernetes version"),
-           ("spec.topology.class", ("kubernetes", "class"), "the ClusterClass"),
-           ("spec.topology.variables[vcenter]", ("vsphere",), "the vCenter placement"),
-           ("spec.topology.variables[controlPlane]", ("controlPlane", "machine"),
-            "control-plane machines or node network settings"),
-           ("spec.topology.variables[worker]", ("workers",), "worker machines or node network"),
-           ("spec.topology.variables[network]", ("network", "nodes"), "the node network"),
-           ("spec.topology.workers.machineDeployments", ("workers",), "a machine deployment"),
-           ("spec.topology.variables[region]", ("aws", "region"), "the AWS region"),
-           ("spec.topology.variables[location]", ("azure", "location"), "the Azure location"))
-IMMUTABLE: tuple[tuple[str, tuple[str, ...], str], ...] = (("spec.clusterNetwork.pods", ("network", "pods"), "pod CIDRs or IP family"),
-             ("spec.clusterNetwork.services", ("network", "services"),
-              "service CIDRs or IP family"),
-             ("spec.topology.variables[network].value.ipv6Primary", ("network", "ipFamily"),
-              "the primary IP family"))
-ENDPOINT: tuple[tuple[str, tuple[str, ...]], ...] = (("spec.topology.variables[apiServerEndpoint]", ("controlPlane", "endpoint")),
-            ("spec.topology.variables[aviAPIServerHAProvider]",
-             ("controlPlane", "endpointProvider")),
-            ("metadata.annotations.tkg.tanzu.vmware.com/cluster-controlplane-endpoint",
-             ("controlPlane", "endpoint")))
+WORDS = {"immutable-field": "{} cannot change on an existing cluster",
+         "endpoint-change": "the control-plane endpoint changes",
+         "rollout": "{} changes, so machines are replaced"}
+_END = r"(?=$|[.\[])"
+_MD_ITEM = re.compile(r"spec\.topology\.workers\.machineDeployments\[[^\]]*\]$")
+
+
+def _pattern(rule: Rule) -> re.Pattern[str]:
+    return re.compile(re.escape(rule.path).replace(r"\[\*\]", r"\[[^\]]*\]") + _END)
+
+
+PATTERNS: tuple[tuple[Rule, re.Pattern[str]], ...] = tuple((r, _pattern(r)) for r in RULES)
+PATTERN_OF = dict(PATTERNS)
+
+
+def _paths(prefix: str, value: Any) -> Iterator[str]:
+    """``prefix`` and every path below it in ``value`` (a compared, by-name value)."""
+    yield prefix
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _paths(prefix + (str(key) if str(key).startswith("[") else f".{key}"),
+                              child)
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _paths(f"{prefix}[{index}]", child)
+
+
+def _touched(field: FieldChange) -> set[str]:
+    """The paths a field change touches: itself and, for an added or removed map, what it held.
+    Scaling (``replicas``) adds or removes machines and replaces none, so it touches nothing."""
+    if field.path.endswith(".replicas"):
+        return set()
+    return {p for p in (*_paths(field.path, field.old), *_paths(field.path, field.new))
+            if not p.endswith(".replicas")}
+
+
+def matched_rules(fields: list[FieldChange]) -> list[Rule]:
+    """The rules the changed fields of a Cluster fire, in rule order."""
+    paths: set[str] = set()
+    for field in fields:
+        if _MD_ITEM.match(field.path) and field.old is None:
+            continue  # a new machine deployment adds machines; it replaces none
+        paths |= _touched(field)
+    return [rule for rule, pattern in PATTERNS if any(pattern.match(p) for p in paths)]
 
 
 def _where(cluster: Cluster | None, path: tuple[str, ...], fallback: str) -> str:
     return str(cluster.inventory.locate(path)) if cluster else f"rendered/{fallback}"
-
-
-def _starts(path: str, prefix: str) -> bool:
-    return path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "[")
 
 
 def _pools_of(cluster_doc: Any) -> list[dict[str, Any]]:
@@ -66,7 +94,19 @@ def _pools_of(cluster_doc: Any) -> list[dict[str, Any]]:
     return []
 
 
-def cluster_risks(change: Change, cluster: Cluster | None) -> Iterator[Risk]:
+def endpoint_of(cluster_doc: Any) -> str | None:
+    """The control-plane endpoint a Cluster object asks for (variable, else annotation)."""
+    doc = cluster_doc if isinstance(cluster_doc, dict) else {}
+    for var in (doc.get("spec", {}).get("topology", {}).get("variables") or []):
+        if isinstance(var, dict) and var.get("name") == "apiServerEndpoint" and var.get("value"):
+            return str(var["value"])
+    value = (doc.get("metadata", {}).get("annotations") or {}).get(
+        "tkg.tanzu.vmware.com/cluster-controlplane-endpoint")
+    return str(value) if value else None
+
+
+def cluster_risks(change: Change, cluster: Cluster | None, root: Path | None = None
+                  ) -> Iterator[Risk]:
     if change.object_kind != "Cluster":
         return
     name = change.cluster
@@ -76,69 +116,94 @@ def cluster_risks(change: Change, cluster: Cluster | None) -> Iterator[Risk]:
         return
     if change.kind != "changed":
         return
-    paths = [f.path for f in change.fields]
-    for prefix, key, what in IMMUTABLE:
-        if any(_starts(p, prefix) for p in paths):
-            yield Risk("immutable-field", change.title, f"{what} cannot change on an existing "
-                       "cluster", _where(cluster, key, change.file), name)
-            break
-    for prefix, key in ENDPOINT:
-        if any(_starts(p, prefix) for p in paths):
-            yield Risk("endpoint-change", change.title, "the control-plane endpoint changes",
-                       _where(cluster, key, change.file), name)
+    endpoint = False
+    for rule in matched_rules(change.fields):
+        if rule.cls == "endpoint-change":
+            if endpoint:
+                continue
+            endpoint = True
+        for where in causes(cluster, rule, PATTERN_OF[rule], change.fields, change.file, root):
+            yield Risk(rule.cls, change.title, WORDS[rule.cls].format(rule.what), where, name)
+    for field in change.fields:
+        if _MD_ITEM.match(field.path) and field.new is None and field.old is not None:
+            yield Risk("rollout", change.title, "a machine deployment is deleted with its machines",
+                       _where(cluster, ("workers",), change.file), name)
             break
     if not _pools_of(change.old) and _pools_of(change.new):
         yield Risk("dhcp-to-ipam", change.title, "an existing DHCP cluster cannot be switched to "
                    "node IPAM", _where(cluster, ("network", "nodes", "ipPool"), change.file), name)
-    # Scaling a machine deployment adds or removes machines; it replaces none.
-    replacing = [p for p in paths if not p.endswith(".replicas")]
-    for prefix, key, what in ROLLOUT:
-        if any(_starts(p, prefix) for p in replacing):
-            yield Risk("rollout", change.title, f"{what} changes, so machines are replaced",
-                       _where(cluster, key, change.file), name)
 
 
-def _old_needs(old_files: dict[str, bytes]) -> dict[tuple[str, str], int]:
-    """Per (management cluster, pool name), the machines the old Clusters run from it."""
-    needs: dict[tuple[str, str], int] = {}
-    for item in items_of(old_files).values():
-        doc = item.content
-        if not (isinstance(doc, dict) and doc.get("kind") == "Cluster"):
-            continue
-        topology = doc.get("spec", {}).get("topology", {})
-        machines = int(topology.get("controlPlane", {}).get("replicas") or 0) + sum(
-            int(md.get("replicas") or 0)
-            for md in (topology.get("workers", {}).get("machineDeployments") or []))
-        mgmt = item.file.split("/", 1)[0]
-        for ref in _pools_of(doc):
-            key = (mgmt, str(ref.get("name")))
-            needs[key] = needs.get(key, 0) + machines
-    return needs
+class OldUse:
+    """What the old Clusters draw from each pool, read once per review and only from the old
+    files that name a changed pool (so the cost grows with the change, not with the fleet).
+    Clusters removed by the change are left out: their addresses go with them."""
+
+    def __init__(self, old_files: dict[str, bytes], pool_names: set[str],
+                 removed: set[tuple[str, str]]) -> None:
+        self._files = old_files
+        self._names = sorted(pool_names)
+        self._removed = removed  # (file, title) of Clusters the change deletes
+
+    @cached_property
+    def _table(self) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
+        """Per (management cluster, pool): machines of the Clusters that stay, and how many
+        old Clusters (staying or not) draw from it."""
+        needs: dict[tuple[str, str], int] = {}
+        users: dict[tuple[str, str], int] = {}
+        names = [n.encode() for n in self._names]
+        wanted = {p: d for p, d in self._files.items()
+                  if b"addressesFromPools" in d and any(n in d for n in names)}
+        for item in items_of(wanted).values():
+            doc = item.content
+            if not (isinstance(doc, dict) and doc.get("kind") == "Cluster"):
+                continue
+            mgmt = item.file.split("/", 1)[0]
+            refs = [(mgmt, str(ref.get("name"))) for ref in _pools_of(doc)]
+            for key in refs:
+                users[key] = users.get(key, 0) + 1
+            if (item.file, item.title) in self._removed:
+                continue
+            topology = doc.get("spec", {}).get("topology", {})
+            machines = int(topology.get("controlPlane", {}).get("replicas") or 0) + sum(
+                int(md.get("replicas") or 0)
+                for md in (topology.get("workers", {}).get("machineDeployments") or []))
+            for key in refs:
+                needs[key] = needs.get(key, 0) + machines
+        return needs, users
+
+    def needs(self, mgmt: str, pool: str) -> int:
+        """Machines the old Clusters that stay run from the pool."""
+        return self._table[0].get((mgmt, pool), 0)
+
+    def only_removed_users(self, mgmt: str, pool: str) -> bool:
+        """Whether the pool had old Clusters and the change deletes every one of them."""
+        return (mgmt, pool) in self._table[1] and (mgmt, pool) not in self._table[0]
 
 
-def in_use(change: Change, old_files: dict[str, bytes], live: Live | None) -> AddressSet:
+def in_use(change: Change, old: OldUse, live: Live | None) -> AddressSet:
     """The old pool's addresses in use: from the live export, else the allocation prediction
     (the lowest allocatable addresses, one per machine the old Clusters run)."""
-    old = change.old or {}
-    spec = old.get("spec") or {}
-    name = old.get("metadata", {}).get("name", "")
+    doc = change.old or {}
+    spec = doc.get("spec") or {}
+    name = doc.get("metadata", {}).get("name", "")
     if live is not None:
         return AddressSet.parse(a.address for a in live.addresses
-                                if a.pool_name == name and a.pool_kind == old.get("kind"))
+                                if a.pool_name == name and a.pool_kind == doc.get("kind"))
     try:
         pool = pool_addresses(spec.get("addresses") or [], int(spec.get("prefix") or 0),
                               spec.get("gateway"), spec.get("excludedAddresses"),
                               bool(spec.get("allocateReservedIPAddresses")))
     except ValueError:
         return AddressSet()
-    needed = _old_needs(old_files).get((change.file.split("/", 1)[0], name), 0)
-    return pool.allocatable.take(needed)
+    return pool.allocatable.take(old.needs(change.file.split("/", 1)[0], name))
 
 
 def pool_risks(change: Change, replacement: Change | None, pool: PoolUse | None,
-               old_files: dict[str, bytes], live: Live | None) -> Iterator[Risk]:
+               old: OldUse, live: Live | None) -> Iterator[Risk]:
     """Risks of a changed or removed pool; ``replacement`` is a pool of the same name added on
     the same management cluster (a kind change shows as remove + add)."""
+    live = live.of(change.file.split("/", 1)[0]) if live else None  # (issue 16 R3) its mgmt's
     where = str(pool.declared_at) if pool else f"rendered/{change.file}"
     removed = change.addresses.removed if change.addresses else AddressSet()
     if replacement is not None:
@@ -146,7 +211,10 @@ def pool_risks(change: Change, replacement: Change | None, pool: PoolUse | None,
                                      else AddressSet())
         yield Risk("immutable-field", change.title, "a pool's kind cannot change", where,
                    change.cluster)
-    lost = removed.intersection(in_use(change, old_files, live)) if removed else AddressSet()
+    mgmt, name = _pool_id(change)
+    if change.kind == "removed" and replacement is None and old.only_removed_users(mgmt, name):
+        return  # the pool goes with every cluster that used it
+    lost = removed.intersection(in_use(change, old, live)) if removed else AddressSet()
     if lost:
         source = "the live export" if live else "the allocation prediction"
         yield Risk("ip-removed-in-use", change.title,
@@ -157,19 +225,45 @@ def _pool_id(change: Change) -> tuple[str, str]:
     return change.file.split("/", 1)[0], change.title.rsplit("/", 1)[-1].split(" ", 1)[-1]
 
 
+def endpoint_reuse(changes: list[Change], clusters: dict[str, Cluster]) -> Iterator[Risk]:
+    """A Cluster that takes the endpoint of a Cluster removed in the same change: during the
+    overlap Cluster API and kube-vip hand the one VIP to both."""
+    freed = {ep: c for c in changes if c.object_kind == "Cluster" and c.kind == "removed"
+             and (ep := endpoint_of(c.old))}
+    for change in changes:
+        if change.object_kind != "Cluster" or change.kind == "removed":
+            continue
+        endpoint = endpoint_of(change.new)
+        if endpoint is None or endpoint not in freed or (
+                change.kind == "changed" and endpoint_of(change.old) == endpoint):
+            continue
+        yield Risk("endpoint-reused", change.title,
+                   f"takes the endpoint {endpoint} of {freed[endpoint].title}, removed in the same "
+                   "change: both hold it until the old cluster is gone",
+                   _where(clusters.get(change.cluster or ""), ("controlPlane", "endpoint"),
+                          change.file), change.cluster)
+
+
 def risks(changes: list[Change], fleet: Fleet, old_files: dict[str, bytes],
-          live: Live | None = None) -> list[Risk]:
+          live: Live | None = None, root: Path | None = None) -> list[Risk]:
+    """Every risk of ``changes``; ``root`` (the fleet the new render came from) lets a risk
+    name the overlay patch that caused it."""
     clusters = {c.folder: c for c in fleet.clusters}
     pools = {(p.management_cluster, p.name): p for p in fleet.pools}
     found: list[Risk] = []
     pool_changes = [c for c in changes if c.object_kind in POOL_KINDS]
     added = {_pool_id(c): c for c in pool_changes if c.kind == "added"}
+    removed_clusters = {(c.file, c.title) for c in changes
+                        if c.object_kind == "Cluster" and c.kind == "removed"}
+    old = OldUse(old_files, {_pool_id(c)[1] for c in pool_changes if c.kind != "added"},
+                 removed_clusters)
     for change in changes:
-        found += cluster_risks(change, clusters.get(change.cluster or ""))
+        found += cluster_risks(change, clusters.get(change.cluster or ""), root)
+    found += endpoint_reuse(changes, clusters)
     for change in pool_changes:
         if change.kind != "added":
             replacement = added.get(_pool_id(change)) if change.kind == "removed" else None
-            found += pool_risks(change, replacement, pools.get(_pool_id(change)), old_files, live)
+            found += pool_risks(change, replacement, pools.get(_pool_id(change)), old, live)
     for warning in fleet.warnings:
         cls = {"pool-overlap": "ip-overlap", "pool-capacity": "pool-capacity"}.get(warning.code)
         if cls:
