@@ -175,8 +175,9 @@ def diff(
     base: Annotated[Optional[str], typer.Option(
         "--base", help="Compare what two commits' inventories render to: the old one.")] = None,
     head: Annotated[Optional[str], typer.Option("--head", help="… and the new one.")] = None,
-    live: Annotated[Optional[Path], typer.Option(
-        "--live", help="An IPAM export (see ipam plan) to tell addresses in use.",
+    live: Annotated[Optional[list[Path]], typer.Option(
+        "--live", help="IPAM exports (see ipam plan) to tell addresses in use: one per "
+        "management cluster, repeatable, or several in one file (one YAML document each).",
         dir_okay=False)] = None,
     fmt: Annotated[DiffFormat, typer.Option("--format", help="Output format.")] = DiffFormat.text,
     max_bytes: Annotated[int, typer.Option("--max-bytes", min=1000,
@@ -196,8 +197,8 @@ def diff(
     """
     def body() -> int:
         from generator.commands.diff import diff as command
-        return command(root, against=against, base=base, head=head, live=live, fmt=fmt.value,
-                       max_bytes=max_bytes, fail_on=fail_on, jobs=jobs,
+        return command(root, against=against, base=base, head=head, live=live or [],
+                       fmt=fmt.value, max_bytes=max_bytes, fail_on=fail_on, jobs=jobs,
                        progress=lambda what: progress_bar(what, quiet))
 
     run(body, "json" if fmt is DiffFormat.json else "text")

@@ -11,7 +11,7 @@ from generator.cache.store import RenderCache
 from generator.check.run import check_fleet
 from generator.check.fleet import Fleet
 from generator.check.select import select
-from generator.ipam.plan import Live
+from generator.ipam.plan import Live, combine
 from generator.load.inventory import load_inventory
 from generator.load.settings import FleetSettings, load_settings
 from generator.paths import MANIFEST, RENDERED_DIR
@@ -126,8 +126,14 @@ def _render_at(repo: Path, commit: str, prefix: str) -> tuple[Fleet, dict[str, b
         return fleet, wanted_files(root, fleet)
 
 
+def _rendered_clusters(files: dict[str, bytes]) -> list[tuple[str, str, str]]:
+    """(management cluster, namespace, name) of every cluster folder of a rendered/ tree."""
+    return [(parts[0], parts[1], parts[2]) for parts in (p.split("/") for p in files)
+            if len(parts) == 4 and parts[3] == "cluster.yaml"]
+
+
 def review(root: Path, *, against: str | None = None, base: str | None = None,
-           head: str | None = None, live: Live | None = None, jobs: int = 1,
+           head: str | None = None, live: Live | list[Live] | None = None, jobs: int = 1,
            progress: Progress | None = None) -> Review:
     """What ``render`` would change in rendered/ (or, with ``base``/``head``, what two commits'
     inventories render to), with the risks of each change. Reads git without touching the
@@ -153,8 +159,12 @@ def review(root: Path, *, against: str | None = None, base: str | None = None,
         else:
             old_files = read_rendered(root / RENDERED_DIR)
             compared = "rendered/ in the working tree"
+    if isinstance(live, list):  # one export per management cluster, each recognised
+        live = combine(fleet, live, _rendered_clusters(old_files)) if live else None
     changes = compare(old_files, new_files)
-    return Review(changes, risks(changes, fleet, old_files, live), fleet, compared)
+    # With --base/--head the head export is gone by now: risks name inventory lines, not overlays.
+    return Review(changes, risks(changes, fleet, old_files, live,
+                                 root=None if base is not None else root), fleet, compared)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from rich.console import Console
 from generator import pipeline
 from generator.commands.exits import EXIT_CHANGES, EXIT_OK, EXIT_POLICY
 from generator.commands.output import out
-from generator.ipam.plan import read_live
+from generator.ipam.plan import read_exports
 from generator.problems import FleetError, Location, Problem
 from generator.review.classes import RISK_CLASSES
 from generator.review.report import as_json, as_markdown, as_text
@@ -21,10 +21,15 @@ if TYPE_CHECKING:
 
 
 def diff(root: Path, *, against: str | None, base: str | None, head: str | None,
-         live: Path | None, fmt: str, max_bytes: int, fail_on: str | None, jobs: int,
+         live: list[Path], fmt: str, max_bytes: int, fail_on: str | None, jobs: int,
          progress: ProgressBar) -> int:
     """Exit 0 no change, 1 changes, 4 a ``fail_on`` risk class (comma-separated) was found;
     ``fmt`` is text, markdown or json."""
+    if against is not None and (base is not None or head is not None):
+        raise FleetError([Problem(Location("."), "usage",
+                                  "--against cannot be combined with --base/--head",
+                                  "compare with rendered/ at a revision (--against REF) or what "
+                                  "two commits render to (--base REF --head REF), not both")])
     classes = [c.strip() for c in (fail_on or "").split(",") if c.strip()]
     unknown = [c for c in classes if c not in RISK_CLASSES]
     if unknown:
@@ -33,7 +38,8 @@ def diff(root: Path, *, against: str | None, base: str | None, head: str | None,
                                   f"risk classes: {', '.join(RISK_CLASSES)}")])
     with progress("rendering") as callback:
         result = pipeline.review(root, against=against, base=base, head=head,
-                                 live=read_live(live) if live else None, jobs=jobs,
+                                 live=[e for path in live for e in read_exports(path)] or None,
+                                 jobs=jobs,
                                  progress=callback)
     if fmt == "json":
         out(json.dumps(as_json(result), indent=2, ensure_ascii=False))

@@ -1,14 +1,18 @@
 """``fleetgen ipam plan``: per node pool its size, users, need, headroom and the addresses the
 provider will hand out next; with a live export, the real allocations and what a merge would break.
 
-A live export is the output of
-``kubectl get ipaddresses,ipaddressclaims,inclusterippools,globalinclusterippools -A -o yaml``
-(a ``kind: List``) taken on one management cluster.
+A live export is the output of ``kubectl get clusters.cluster.x-k8s.io,ipaddresses,
+ipaddressclaims,inclusterippools,globalinclusterippools -A -o yaml`` (a ``kind: List``) taken on
+one management cluster; a file may hold several, one YAML document each. Each export is recognised
+by its objects: its Cluster objects' namespaces and names, and its pools, matched against the
+fleet's (``source_cluster``); ``combine`` joins one export per management cluster.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +46,19 @@ class Live:
     addresses: list[LiveAddress] = field(default_factory=list)
     claims: set[tuple[str, str]] = field(default_factory=set)  # (namespace, name)
     pools: set[tuple[str, str, str]] = field(default_factory=set)  # (kind, namespace, name)
+    clusters: set[tuple[str, str]] = field(default_factory=set)  # Cluster objects (ns, name)
+    line: int = 1  # where the export's YAML document starts in ``file``
+    # Several exports combined (``combine``): each one by the management cluster it came from
+    parts: dict[str, Live] = field(default_factory=dict)
+
+    @property
+    def location(self) -> Location:
+        return Location(self.file, self.line, 1)
+
+    def of(self, management_cluster: str) -> Live | None:
+        """The export taken on ``management_cluster``: None when none was given (its pools then
+        keep the allocation prediction); an export not combined stands for any."""
+        return self.parts.get(management_cluster) if self.parts else self
 
 
 @dataclass
@@ -83,27 +100,71 @@ class Plan:
         return any(p.blocked for p in self.pools) or bool(self.unknown_pools)
 
 
-def read_live(path: Path) -> Live:
+_DOCUMENT_MARK = re.compile(r"^(---|\.\.\.)(?=[ \t]|$)")
+
+
+def read_exports(path: Path) -> list[Live]:
+    """Every export in ``path``: one per YAML document (``---`` between them)."""
     rel = str(path)
     try:
-        doc = load_fast(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise FleetError([Problem(Location(rel), "live-export", f"cannot read: {exc}")]) from None
+    documents: list[tuple[int, list[str]]] = [(1, [])]
+    for number, line in enumerate(text.splitlines(keepends=True), 1):
+        mark = _DOCUMENT_MARK.match(line)
+        if mark is None:
+            documents[-1][1].append(line)
+        elif mark.group(1) == "---":  # what follows the mark on its line belongs to the document
+            documents.append((number, [" " * 3 + line[3:]]))
+        else:
+            documents.append((number + 1, []))
+    exports = [_read_document(rel, first, "".join(lines), first + index)
+               for first, lines in documents
+               for index in [next((i for i, x in enumerate(lines) if not _comment(x)), -1)]
+               if index >= 0]
+    if not exports:
+        raise FleetError([Problem(Location(rel, 1, 1), "live-export",
+                                  "expected a 'kind: List' with 'items'", _EXPORT_HINT)])
+    return exports
+
+
+def _comment(line: str) -> bool:
+    return not line.strip() or line.lstrip().startswith("#")
+
+
+_EXPORT_HINT = ("export with kubectl get clusters.cluster.x-k8s.io,ipaddresses,ipaddressclaims,"
+                "inclusterippools,globalinclusterippools -A -o yaml")
+
+
+def _read_document(rel: str, first: int, text: str, start: int) -> Live:
+    """The export in ``text``, which starts at line ``first`` of ``rel`` (its content at
+    ``start``)."""
+    try:
+        doc = load_fast("\n" * (first - 1) + text)  # line numbers as in the file
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise FleetError([Problem(Location(rel, mark.line + 1 if mark else 1,
+        raise FleetError([Problem(Location(rel, mark.line + 1 if mark else start,
                                            mark.column + 1 if mark else 1), "live-export",
                                   f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
     items = doc.get("items") if isinstance(doc, dict) else None
     if not isinstance(items, list):
-        raise FleetError([Problem(Location(rel, 1, 1), "live-export",
-                                  "expected a 'kind: List' with 'items'",
-                                  "export with kubectl get ipaddresses,ipaddressclaims,"
-                                  "inclusterippools,globalinclusterippools -A -o yaml")])
-    live = Live(rel)
+        raise FleetError([Problem(Location(rel, start, 1), "live-export",
+                                  "expected a 'kind: List' with 'items'", _EXPORT_HINT)])
+    live = Live(rel, line=start)
     for item in items:
         _add_item(live, item if isinstance(item, dict) else {})
     return live
+
+
+def read_live(path: Path) -> Live:
+    """The one export in ``path`` (``ipam plan`` plans one management cluster)."""
+    exports = read_exports(path)
+    if len(exports) > 1:
+        raise FleetError([Problem(exports[1].location, "live-export",
+                                  f"this file holds {len(exports)} exports; ipam plan reads one "
+                                  "management cluster's")])
+    return exports[0]
 
 
 def _add_item(live: Live, item: dict[str, Any]) -> None:
@@ -119,6 +180,8 @@ def _add_item(live: Live, item: dict[str, Any]) -> None:
         live.claims.add((namespace, name))
     elif kind in POOL_KINDS:
         live.pools.add((str(kind), namespace, name))
+    elif kind == "Cluster" and str(item.get("apiVersion", "")).startswith("cluster.x-k8s.io/"):
+        live.clusters.add((namespace, name))
 
 
 def _live_key(kind: str, namespace: str, name: str) -> tuple[str, str, str]:
@@ -129,17 +192,72 @@ def _fleet_key(pool: PoolUse) -> tuple[str, str, str]:
     return _live_key(pool.kind, pool.namespace or "", pool.name)
 
 
-def source_cluster(fleet: Fleet, live: Live) -> str:
-    """The management cluster the export came from: the one whose pools it names most."""
-    names = {_live_key(*p) for p in live.pools} | {
+def source_cluster(fleet: Fleet, live: Live,
+                   more_clusters: Iterable[tuple[str, str, str]] = ()) -> str:
+    """The management cluster an export came from: the only one its Cluster objects and pools
+    all fit (``more_clusters``: other (management cluster, namespace, name) the fleet had)."""
+    clusters: dict[tuple[str, str], set[str]] = {}
+    for mgmt, namespace, name in [*(c.key for c in fleet.clusters), *more_clusters]:
+        clusters.setdefault((namespace, name), set()).add(mgmt)
+    pools: dict[tuple[str, str, str], set[str]] = {}
+    for pool in fleet.pools:
+        pools.setdefault(_fleet_key(pool), set()).add(pool.management_cluster)
+    evidence = [(f"Cluster {ns}/{name}", clusters.get((ns, name), set()))
+                for ns, name in sorted(live.clusters)]
+    used = {_live_key(*p) for p in live.pools} | {
         _live_key(a.pool_kind, a.namespace, a.pool_name) for a in live.addresses}
-    votes = Counter(p.management_cluster for p in fleet.pools if _fleet_key(p) in names)
-    ranked = votes.most_common()
-    if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
-        raise FleetError([Problem(Location(live.file), "live-export",
-                                  "cannot tell which management cluster this export is from",
-                                  "its pools match none, or several equally, of the inventory's")])
-    return ranked[0][0]
+    evidence += [(f"{kind} {ns + '/' if ns else ''}{name}", pools.get((kind, ns, name), set()))
+                 for kind, ns, name in sorted(used)]
+    evidence = [(what, mgmts) for what, mgmts in evidence if mgmts]
+    if not evidence:
+        raise FleetError([Problem(live.location, "live-export",
+                                  "this export matches none of the inventory's management "
+                                  "clusters", "none of its Cluster objects or pools is in the "
+                                  "inventory; " + _EXPORT_HINT)])
+    common = set.intersection(*(mgmts for _what, mgmts in evidence))
+    if len(common) == 1:
+        return common.pop()
+    if common:
+        raise FleetError([Problem(live.location, "live-export",
+                                  "cannot tell which management cluster this export is from: "
+                                  f"it fits {', '.join(sorted(common))} alike",
+                                  "include the Cluster objects: " + _EXPORT_HINT)])
+    seen: dict[str, str] = {}
+    for what, mgmts in evidence:
+        for mgmt in mgmts if len(mgmts) == 1 else ():
+            seen.setdefault(mgmt, what)
+    raise FleetError([Problem(live.location, "live-export",
+                              "this export holds objects of several management clusters: "
+                              + ", ".join(f"{m} ({w})" for m, w in sorted(seen.items())),
+                              "give one export per management cluster (--live a.yaml --live "
+                              "b.yaml, or one YAML document each)")])
+
+
+def combine(fleet: Fleet, exports: list[Live],
+            more_clusters: Iterable[tuple[str, str, str]] = ()) -> Live:
+    """Several exports as one ``Live`` whose ``of(management cluster)`` gives each; every export
+    must be recognised, and at most one per management cluster."""
+    more = list(more_clusters)
+    problems: list[Problem] = []
+    parts: dict[str, Live] = {}
+    for export in exports:
+        try:
+            mgmt = source_cluster(fleet, export, more)
+        except FleetError as exc:
+            problems += exc.problems
+            continue
+        if mgmt in parts:
+            problems.append(Problem(export.location, "live-export",
+                                    f"a second export of management cluster {mgmt} (the first "
+                                    f"is {parts[mgmt].location})"))
+        else:
+            parts[mgmt] = export
+    if problems:
+        raise FleetError(problems)
+    return Live(", ".join(str(e.location) for e in exports),
+                [a for e in exports for a in e.addresses],
+                {c for e in exports for c in e.claims}, {p for e in exports for p in e.pools},
+                {c for e in exports for c in e.clusters}, parts=parts)
 
 
 def _live_use(pool: PoolUse, addresses: PoolAddresses, live: Live) -> LiveUse:
