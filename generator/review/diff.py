@@ -29,9 +29,23 @@ IGNORED_FIELDS = ("TKR_DATA",)  # written by a TKG webhook at admission, never b
 
 @dataclass(frozen=True)
 class FieldChange:
+    """One changed field. ``path``/``old``/``new`` are the matching form the risk rules read
+    (list items matched by name as ``[name]``, with ``name`` dropped from values);
+    ``object_path``/``object_old``/``object_new`` are as they are in the objects
+    (``spec.topology.variables[name=network]``, values whole): what reports show."""
+
     path: str
     old: Any
     new: Any
+    object_path: str = ""
+    object_old: Any = None
+    object_new: Any = None
+
+    @property
+    def shown(self) -> tuple[str, Any, Any]:
+        if not self.object_path:
+            return self.path, self.old, self.new
+        return self.object_path, self.object_old, self.object_new
 
 
 @dataclass(frozen=True)
@@ -44,6 +58,15 @@ class AddressDelta:
         return self.added.size - self.removed.size
 
 
+@dataclass(frozen=True)
+class ObjectRef:
+    """A Kubernetes object as the report names it: structured, so nothing parses titles."""
+
+    kind: str
+    namespace: str | None  # None for cluster-scoped objects (a GlobalInClusterIPPool)
+    name: str
+
+
 @dataclass
 class Change:
     kind: Kind
@@ -54,6 +77,7 @@ class Change:
     addresses: AddressDelta | None = None
     old: Any = None
     new: Any = None
+    ref: ObjectRef | None = None    # the object, when the change is to a Kubernetes object
 
     @property
     def object_kind(self) -> str | None:
@@ -70,6 +94,7 @@ class Item:
     file: str
     title: str
     content: Any
+    ref: ObjectRef | None = None
 
 
 def items_of(files: dict[str, bytes]) -> dict[str, Item]:
@@ -91,7 +116,9 @@ def items_of(files: dict[str, bytes]) -> dict[str, Item]:
             if isinstance(meta, dict) and "name" in meta and "kind" in doc:
                 ns = f"{meta['namespace']}/" if meta.get("namespace") else ""
                 key = f"{doc.get('apiVersion')}|{doc['kind']}|{ns}{meta['name']}"
-                out[key] = Item(key, path, f"{doc['kind']} {ns}{meta['name']}", doc)
+                out[key] = Item(key, path, f"{doc['kind']} {ns}{meta['name']}", doc,
+                                ObjectRef(str(doc["kind"]), str(meta["namespace"])
+                                          if meta.get("namespace") else None, str(meta["name"])))
             else:
                 out[path] = Item(path, path, path, doc)
     return out
@@ -114,6 +141,43 @@ def by_name(value: Any) -> Any:
     return value
 
 
+_ABSENT = object()
+
+
+def _unmatched(value: Any) -> Any:
+    """A value as in the object, less the fields the comparison ignores."""
+    if isinstance(value, dict):
+        return {k: _unmatched(v) for k, v in value.items() if k not in IGNORED_FIELDS}
+    if isinstance(value, list):
+        return [_unmatched(v) for v in value
+                if not (isinstance(v, dict) and v.get("name") in IGNORED_FIELDS)]
+    return value
+
+
+def in_object(doc: Any, parts: list[Any]) -> tuple[list[Any], Any]:
+    """A matching-form path (``[name]`` parts) followed in the object itself: the path as
+    people write it (``[name=network]``) and the value there (``_ABSENT`` if none)."""
+    node: Any = doc
+    out: list[Any] = []
+    for part in parts:
+        if isinstance(part, str) and part.startswith("[") and part.endswith("]") and \
+                isinstance(node, list):
+            name = part[1:-1]
+            out.append(f"[name={name}]")
+            node = next((v for v in node if isinstance(v, dict) and "name" in v
+                         and str(v["name"]) == name), _ABSENT)
+        elif isinstance(node, dict) and not isinstance(part, int):
+            out.append(part)
+            node = node.get(part, _ABSENT)
+        elif isinstance(node, list) and isinstance(part, int):
+            out.append(part)
+            node = node[part] if -len(node) <= part < len(node) else _ABSENT
+        else:
+            out.append(part)
+            node = _ABSENT
+    return out, node
+
+
 def field_changes(old: Any, new: Any) -> list[FieldChange]:
     tree = DeepDiff(by_name(old), by_name(new), view="tree", verbose_level=2)
     out = []
@@ -123,8 +187,14 @@ def field_changes(old: Any, new: Any) -> list[FieldChange]:
             old_value = None if _missing(level.t1) else level.t1
             new_value = None if _missing(level.t2) else level.t2
             key = str(parts[-1]) if parts else ""
-            out.append(FieldChange(path_text(parts), masked(old_value, key),
-                                   masked(new_value, key)))
+            old_path, old_object = in_object(old, parts)
+            new_path, new_object = in_object(new, parts)
+            shown = new_path if new_object is not _ABSENT else old_path
+            out.append(FieldChange(
+                path_text(parts), masked(old_value, key), masked(new_value, key),
+                path_text(shown),
+                None if old_object is _ABSENT else masked(_unmatched(old_object), key),
+                None if new_object is _ABSENT else masked(_unmatched(new_object), key)))
     return sorted(out, key=lambda f: f.path)
 
 
@@ -163,7 +233,7 @@ def compare(old_files: dict[str, bytes], new_files: dict[str, bytes]) -> list[Ch
         if a is None or b is None:
             kind: Kind = "added" if a is None else "removed"
             change = Change(kind, ref.file, ref.title, cluster, old=masked(a.content) if a else None,
-                            new=masked(b.content) if b else None)
+                            new=masked(b.content) if b else None, ref=ref.ref)
             if _is_pool(ref):
                 addresses = _pool_addresses(ref.content)
                 change.addresses = AddressDelta(addresses if b else AddressSet(),
@@ -184,10 +254,10 @@ def compare(old_files: dict[str, bytes], new_files: dict[str, bytes]) -> list[Ch
             if fields or delta.added or delta.removed:
                 changes.append(Change("changed", b.file, b.title, cluster, fields,
                                       delta if (delta.added or delta.removed) else None,
-                                      masked(a.content), masked(b.content)))
+                                      masked(a.content), masked(b.content), b.ref))
             continue
         fields = field_changes(a.content, b.content)
         if fields:
             changes.append(Change("changed", b.file, b.title, cluster, fields,
-                                  old=masked(a.content), new=masked(b.content)))
+                                  old=masked(a.content), new=masked(b.content), ref=b.ref))
     return changes

@@ -157,7 +157,7 @@ def test_against_a_ref_leaves_index_and_worktree_byte_identical(repo: Path) -> N
     assert snapshot(repo) == before  # .git/index included
     assert code == 1 and report["compared"] == "rendered/ at main"
     change = next(c for c in report["changes"] if c["title"] == "Cluster dev/api")  # type: ignore
-    assert {"path": "spec.topology.variables[apiServerEndpoint].value", "old": "10.9.0.2",
+    assert {"path": "spec.topology.variables[name=apiServerEndpoint].value", "old": "10.9.0.2",
             "new": "10.9.0.22"} in change["fields"]
 
 
@@ -221,5 +221,5 @@ def test_markdown_for_300_clusters_stays_within_budget(tmp_path: Path) -> None:
     assert len(markdown.encode()) <= 20000
     # per cluster: its Cluster, cluster-config.yaml and its ClusterBootstrap's TKr annotation
     assert "| 300 | 0 | 900 | 0 | +0 / -0 | rollout 300 | - |" in markdown
-    assert "| `rollout` | clusters/_defaults.yaml:4:23 | 300 objects (Cluster dev/c000, " in markdown
+    assert "| `rollout` | clusters/_defaults.yaml:4:23 | 300 clusters: " in markdown
     assert "sections are not shown._" in markdown
