@@ -273,6 +273,44 @@ class Bench:
             if target.stem not in out.stdout:
                 row.note = "diff output does not name the edited cluster"
                 log(f"  diff_one: WARNING {row.note}")
+        target.write_text(text)
+        self.measure_diff_pools(rows, info, root, fg)
+
+    def measure_diff_pools(self, rows: dict[str, Row], info: dict[str, Any], root: Path,
+                           fg: Any, pools: int = 20) -> None:
+        """``fleetgen diff`` after ``_defaults.yaml`` edits that change ``pools`` node pools'
+        addresses (each pool's range loses its last address; the synthetic fleet declares one
+        pool per ``ipam/<pool>/_defaults.yaml``), the render cache as the renders left it."""
+        files = sorted((root / "clusters").rglob("ipam/*/_defaults.yaml"))[:pools]
+        if len(files) < pools:
+            rows["diff_pools"] = Row(error=f"only {len(files)} pool files in this fleet")
+            return
+        before = {path: path.read_text() for path in files}
+        range_line = re.compile(r"^(    - )(\d+\.\d+\.\d+\.)(\d+)-(\d+\.\d+\.\d+\.)(\d+)$",
+                                re.MULTILINE)
+        try:
+            for path, text in before.items():
+                edited, count = range_line.subn(
+                    lambda m: f"{m[1]}{m[2]}{m[3]}-{m[4]}{int(m[5]) - 1}", text, count=1)
+                if not count:
+                    raise RuntimeError(f"no address range in {path}")
+                path.write_text(edited)
+            info["diffPoolsEdit"] = (f"{pools} ipam/<pool>/_defaults.yaml files: each pool's "
+                                     "range one address shorter")
+            row = self.repeat(rows, "diff_pools", lambda: fg("diff", "-q", capture=True),
+                              expect=(1,))
+            if row.error is None:
+                out = fg("diff", "-q", capture=True)
+                missing = [p.parent.name for p in files if p.parent.name not in out.stdout]
+                if missing:
+                    row.note = f"diff output does not name pool {missing[0]}"
+                    log(f"  diff_pools: WARNING {row.note}")
+        except (OSError, RuntimeError) as exc:
+            rows["diff_pools"] = Row(error=f"edit failed: {exc}")
+            log(f"  diff_pools: FAILED ({exc})")
+        finally:
+            for path, text in before.items():
+                path.write_text(text)
 
     def measure_kustomize(self, rows: dict[str, Row], info: dict[str, Any], plain_dir: Path,
                           kz_dir: Path, rendered: Path, fg: Any, env: dict[str, str],
@@ -416,6 +454,7 @@ LABELS = [
     ("render_check", "`render --check`", "s"),
     ("diff_one", "`diff` after a one-cluster change", "s"),
     ("diff_one_cold", "`diff` after a one-cluster change, empty render cache", "s"),
+    ("diff_pools", "`diff` after a `_defaults.yaml` edit that changes 20 pools", "s"),
     ("kustomize_one", "`kubectl kustomize`, all overlays in one process", "s"),
     ("kustomize_per_overlay", "`kubectl kustomize`, one process per overlay", "s"),
     ("speedup_one", "speed-up: kustomize one process ÷ full render", "×"),
@@ -432,6 +471,9 @@ def value(info: dict[str, Any], key: str) -> float | None:
     full = rows.get("render_full", {}).get("median")
     if key == "per_cluster":
         return float(full) * 1000 / info["clusters"] if full else None
+    if key == "diff_pools_ratio":  # the 20-pool diff ÷ the one-cluster diff
+        pools, one = (rows.get(k, {}).get("median") for k in ("diff_pools", "diff_one"))
+        return float(pools) / float(one) if pools and one else None
     if key.startswith("speedup_"):
         other = rows.get("kustomize_" + key.removeprefix("speedup_"), {}).get("median")
         return float(other) / full if other and full else None
@@ -467,6 +509,8 @@ TARGETS = [
     ("`diff` after a one-cluster change ≤ 1.5 s", 5000, "diff_one", "<=", 1.5, "s"),
     ("`diff` after a one-cluster change ≤ 1.5 s, empty render cache (CI)", 5000, "diff_one_cold",
      "<=", 1.5, "s"),
+    ("`diff` after a `_defaults.yaml` edit that changes 20 pools ≤ 2 × `diff` after a "
+     "one-cluster change", 1000, "diff_pools_ratio", "<=", 2, "×"),
     ("peak RSS ≤ 300 MB", 10000, "rss", "<=", 300, "MB"),
     ("`fleetgen --help` ≤ 0.3 s", None, "help", "<=", 0.3, "s"),
     ("time grows linearly with N, 1k → 10k (full render per cluster at 10k ≤ 1.25 × at 1k)",
@@ -535,7 +579,9 @@ def markdown(meta: dict[str, Any], results: dict[int, dict[str, Any]],
         extra = [f"validate: {info['validate']}" if "validate" in info else None,
                  f"kustomize output equals fleetgen's: {info['kustomizeCompare']}"
                  if "kustomizeCompare" in info else None,
-                 f"diff edit: {info['diffEdit']}" if "diffEdit" in info else None]
+                 f"diff edit: {info['diffEdit']}" if "diffEdit" in info else None,
+                 f"20-pool diff edit: {info['diffPoolsEdit']}" if "diffPoolsEdit" in info
+                 else None]
         text = "; ".join([x for x in extra if x] + failed)
         notes.append(f"N = {n:,}: {info['managementClusters']} management clusters, "
                      f"{info['namespaces']} namespaces, {info['nodePools']} node pools; {text}")
