@@ -268,4 +268,35 @@ def risks(changes: list[Change], fleet: Fleet, old_files: dict[str, bytes],
         cls = {"pool-overlap": "ip-overlap", "pool-capacity": "pool-capacity"}.get(warning.code)
         if cls:
             found.append(Risk(cls, "", warning.message, str(warning.location), None))
+    renames = rename_candidates(changes)
+    found = [_with_rename_hint(r, renames) if r.cls == "cluster-removed" else r for r in found]
     return sorted(set(found), key=lambda r: (RISK_CLASSES.index(r.cls), r.where, r.message))
+
+
+def rename_candidates(changes: list[Change]) -> dict[str, list[str]]:
+    """For each Cluster removed in ``changes`` (by title), the Clusters added on the same
+    management cluster that share its endpoint or one of its node pools: a rename shows as a
+    removal plus an addition, and the reviewer should see that it is likely one cluster."""
+    def marks(doc: Any) -> set[str]:
+        out = {f"pool {p.get('name')}" for p in _pools_of(doc)}
+        endpoint = endpoint_of(doc)
+        return out | ({f"endpoint {endpoint}"} if endpoint else set())
+
+    added = [(c.file.split("/", 1)[0], c.title, marks(c.new)) for c in changes
+             if c.object_kind == "Cluster" and c.kind == "added"]
+    found: dict[str, list[str]] = {}
+    for c in changes:
+        if c.object_kind != "Cluster" or c.kind != "removed":
+            continue
+        mgmt, own = c.file.split("/", 1)[0], marks(c.old)
+        found[c.title] = [f"{title} (same {', '.join(sorted(own & theirs))})"
+                          for m, title, theirs in added if m == mgmt and own & theirs]
+    return found
+
+
+def _with_rename_hint(risk: Risk, renames: dict[str, list[str]]) -> Risk:
+    hints = renames.get(risk.subject) or []
+    if not hints:
+        return risk
+    return Risk(risk.cls, risk.subject, f"{risk.what}; perhaps renamed to {'; '.join(hints)}",
+                risk.where, risk.cluster)

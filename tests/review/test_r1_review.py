@@ -182,3 +182,22 @@ def test_a_new_endpoint_for_a_new_cluster_is_no_reuse(tmp_path: Path) -> None:
     (repo / "clusters/dev/api.yaml").unlink()
     write_tree(repo, {"clusters/dev/api2.yaml": API.replace("10.9.0.2", "10.9.0.22")})
     assert [c for c, _ in risks_of(repo)] == ["cluster-removed"]
+
+
+def test_a_rename_says_it_is_likely_one_cluster(tmp_path: Path) -> None:
+    # A rename is a removal plus an addition; the removal's risk names the added Cluster that
+    # takes the same endpoint (or node pool) on the same management cluster.
+    repo = make_repo(tmp_path)
+    (repo / "clusters/dev/api.yaml").unlink()
+    write_tree(repo, {"clusters/dev/api2.yaml": API})
+    assert [m for m in messages(repo) if m.startswith("cluster-removed")] == [
+        "cluster-removed: Cluster dev/api: deleted with all its machines; perhaps renamed to "
+        "Cluster dev/api2 (same endpoint 10.9.0.2)"]
+
+
+def test_an_unrelated_new_cluster_gives_no_rename_hint(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    (repo / "clusters/dev/api.yaml").unlink()
+    write_tree(repo, {"clusters/dev/api2.yaml": API.replace("10.9.0.2", "10.9.0.22")})
+    assert [m for m in messages(repo) if m.startswith("cluster-removed")] == [
+        "cluster-removed: Cluster dev/api: deleted with all its machines"]
