@@ -256,7 +256,8 @@ class Network(Model):
     @property
     def family_stated(self) -> bool:
         """Whether the inventory states ``ipFamily`` (TKG_IP_FAMILY given): tanzu writes the CPI's
-        ipFamily only then, even for ipv4 (clusterbootstrap.yaml:278-280)."""
+        ipFamily only then, even for ipv4 (clusterbootstrap.yaml:278-280). Any family other than
+        the default ipv4 is stated, so this alone says whether to write it."""
         return "ip_family" in self.model_fields_set
 
 

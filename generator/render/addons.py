@@ -142,10 +142,6 @@ def calico_config(spec: ClusterSpec) -> dict[str, Any]:
             "spec": {"calico": {"config": {"vethMTU": 0, "skipCNIBinaries": True}}}}
 
 
-def _family_given(spec: ClusterSpec) -> bool:
-    return spec.network.family_stated or spec.network.ip_family != "ipv4"
-
-
 def cpi_wanted(spec: ClusterSpec) -> bool:
     """vspherecpi_configs_exist (clusterbootstrap.yaml:82-87), without Windows workers (:251).
 
@@ -153,7 +149,7 @@ def cpi_wanted(spec: ClusterSpec) -> bool:
     vsphere = spec.vsphere
     if vsphere is None or spec.windows_workers:
         return False
-    return bool(_family_given(spec) or vsphere.region or vsphere.zone
+    return bool(spec.network.family_stated or vsphere.region or vsphere.zone
                 or spec.control_plane.endpoint_provider == "kube-vip" or _proxy(spec))
 
 
@@ -163,7 +159,7 @@ def cpi_config(spec: ClusterSpec) -> dict[str, Any]:
     assert spec.vsphere is not None
     cpi: dict[str, Any] = {"mode": "vsphereCPI", "region": spec.vsphere.region,
                            "zone": spec.vsphere.zone}
-    if _family_given(spec):
+    if spec.network.family_stated:
         cpi["ipFamily"] = spec.network.ip_family  # :278-280
     if spec.control_plane.endpoint_provider == "kube-vip":  # :281-285
         cidr = endpoint_cidr(spec)

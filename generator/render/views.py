@@ -69,7 +69,7 @@ def cluster_view(cluster: Cluster) -> dict[str, Any]:
             "ip_family": spec.network.ip_family,
             "ipv6_primary": spec.network.ip_family == "ipv6,ipv4",
             "dual_stack": spec.network.dual_stack,
-            "family_stated": spec.network.family_stated or spec.network.ip_family != "ipv4",
+            "family_stated": spec.network.family_stated,
             "pods": spec.network.pod_cidrs,
             "services": spec.network.service_cidrs,
             "pool": _pool_ref(spec),
