@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterator
 
-from generator.check.fleet import Cluster
+from generator.check.fleet import Cluster, Fleet
 from generator.overlay.load import Overlay, Patch, load_overlay, load_overlay_file
 from generator.paths import cluster_overlay_file
 from generator.problems import FleetError
@@ -65,24 +65,32 @@ def _patches(overlay: Overlay) -> Iterator[Patch]:
     yield from overlay.patches
 
 
-def _overlays(cluster: Cluster, root: Path) -> list[Overlay]:
-    out: list[Overlay] = []
-    try:
-        out += [load_overlay(root, name) for name in cluster.spec.overlays]
-        local = cluster_overlay_file(cluster.inventory.file)
-        if (root / local).is_file():
-            out.append(load_overlay_file(root, Path(local)))
-    except FleetError:
-        return []  # the render reported it; the inventory is named instead
-    return out
+class Provenance:
+    """What produced the new render of a fleet (``root``, with its validated ``fleet``): asked
+    once per review, per changed cluster."""
+
+    def __init__(self, fleet: Fleet, root: Path) -> None:
+        self.fleet = fleet
+        self.root = root
+
+    def overlays(self, cluster: Cluster) -> list[Overlay]:
+        out: list[Overlay] = []
+        try:
+            out += [load_overlay(self.root, name) for name in cluster.spec.overlays]
+            local = cluster_overlay_file(cluster.inventory.file)
+            if (self.root / local).is_file():
+                out.append(load_overlay_file(self.root, Path(local)))
+        except FleetError:
+            return []  # the render reported it; the inventory is named instead
+        return out
 
 
-def overlay_causes(cluster: Cluster, root: Path, pattern: re.Pattern[str],
+def overlay_causes(cluster: Cluster, provenance: Provenance, pattern: re.Pattern[str],
                    wanted: set[str]) -> dict[str, str]:
     """Per wanted value, the last strategic-merge patch of the cluster's overlays that writes it
     at a path the rule covers."""
     found: dict[str, str] = {}
-    for overlay in _overlays(cluster, root):
+    for overlay in provenance.overlays(cluster):
         for patch in _patches(overlay):
             if patch.json6902:
                 continue
@@ -118,13 +126,15 @@ def inventory_cause(cluster: Cluster, rule: Rule, wanted: set[str]) -> str:
 
 
 def causes(cluster: Cluster | None, rule: Rule, pattern: re.Pattern[str],
-           fields: list[FieldChange], fallback: str, root: Path | None) -> list[str]:
+           fields: list[FieldChange], fallback: str, provenance: Provenance | None
+           ) -> list[str]:
     """The file:lines that produced the rule's new values (see the module docstring): each
     overlay patch that wrote some, and the inventory line of the rest."""
     if cluster is None:
         return [f"rendered/{fallback}"]
     wanted = new_values(pattern, fields)
-    by_overlay = overlay_causes(cluster, root, pattern, wanted) if root and wanted else {}
+    by_overlay = overlay_causes(cluster, provenance, pattern, wanted) \
+        if provenance and wanted else {}
     rest = wanted - set(by_overlay)
     out = sorted(set(by_overlay.values()))
     if rest or not out:

@@ -21,7 +21,7 @@ from generator.ipam.plan import Live
 from generator.load.model import POOL_KINDS
 from generator.review.classes import RISK_CLASSES as RISK_CLASSES  # re-exported for the reports
 from generator.review.classes import RULES, Rule
-from generator.review.cause import causes
+from generator.review.cause import Provenance, causes
 
 
 @dataclass(frozen=True)
@@ -105,8 +105,8 @@ def endpoint_of(cluster_doc: Any) -> str | None:
     return str(value) if value else None
 
 
-def cluster_risks(change: Change, cluster: Cluster | None, root: Path | None = None
-                  ) -> Iterator[Risk]:
+def cluster_risks(change: Change, cluster: Cluster | None,
+                  provenance: Provenance | None = None) -> Iterator[Risk]:
     if change.object_kind != "Cluster":
         return
     name = change.cluster
@@ -122,7 +122,8 @@ def cluster_risks(change: Change, cluster: Cluster | None, root: Path | None = N
             if endpoint:
                 continue
             endpoint = True
-        for where in causes(cluster, rule, PATTERN_OF[rule], change.fields, change.file, root):
+        for where in causes(cluster, rule, PATTERN_OF[rule], change.fields, change.file,
+                            provenance):
             yield Risk(rule.cls, change.title, WORDS[rule.cls].format(rule.what), where, name)
     for field in change.fields:
         if _MD_ITEM.match(field.path) and field.new is None and field.old is not None:
@@ -249,6 +250,7 @@ def risks(changes: list[Change], fleet: Fleet, old_files: dict[str, bytes],
     """Every risk of ``changes``; ``root`` (the fleet the new render came from) lets a risk
     name the overlay patch that caused it."""
     clusters = {c.folder: c for c in fleet.clusters}
+    provenance = Provenance(fleet, root) if root is not None else None
     pools = {(p.management_cluster, p.name): p for p in fleet.pools}
     found: list[Risk] = []
     pool_changes = [c for c in changes if c.object_kind in POOL_KINDS]
@@ -258,7 +260,7 @@ def risks(changes: list[Change], fleet: Fleet, old_files: dict[str, bytes],
     old = OldUse(old_files, {_pool_id(c)[1] for c in pool_changes if c.kind != "added"},
                  removed_clusters)
     for change in changes:
-        found += cluster_risks(change, clusters.get(change.cluster or ""), root)
+        found += cluster_risks(change, clusters.get(change.cluster or ""), provenance)
     found += endpoint_reuse(changes, clusters)
     for change in pool_changes:
         if change.kind != "added":
