@@ -1,6 +1,6 @@
 """``fleetgen diff`` reports: text for a terminal, markdown for one pull-request comment, JSON.
 
-The JSON schema (``schemaVersion`` 2) is documented in README.md and stays stable: fields may be
+The JSON schema (``schemaVersion`` 3) is documented in README.md and stays stable: fields may be
 added; renaming or removing one, or changing what it holds, bumps ``SCHEMA_VERSION``.
 """
 
@@ -22,7 +22,9 @@ from generator.review.risks import RISK_CLASSES, Risk
 
 # 2: fields[].path names list items as [name=…] and old/new are as in the objects (1 keyed them
 # "[name]" with name dropped); changes[].object/clusters and summary.pools were added.
-SCHEMA_VERSION = 2
+# 3: risks[] holds one risk per subject, class and cause (2 had one per rule, so one patch that
+# rolled two variables gave two); riskGroups[] (one per cause) and summary.riskGroups were added.
+SCHEMA_VERSION = 3
 MARK = {"added": "+", "removed": "-", "changed": "~"}
 STYLE = {"added": "green", "removed": "red", "changed": "yellow"}
 SECTION_OTHER = "(fleet-wide)"
@@ -108,7 +110,9 @@ def touched_pools(review: Review) -> dict[tuple[str, str, str | None, str], Pool
 class Summary:
     clusters: int
     counts: Counter[str]
-    risks: Counter[str]
+    risks: Counter[str]       # risks per class (one per subject and cause)
+    rows: Counter[str]        # causes per class: the rows of the risk table
+    at_risk: Counter[str]     # clusters per class
     added_addresses: int
     removed_addresses: int
     pools: list[PoolTouched]
@@ -122,7 +126,10 @@ def summarize(review: Review) -> Summary:
     # A pool's change touches every cluster that draws from it, wherever the pool is written.
     clusters = {c.cluster for c in review.changes if c.cluster} | {
         folder for pool in pools.values() for folder in pool.clusters}
-    return Summary(len(clusters), counts, Counter(r.cls for r in review.risks), added, removed,
+    at_risk = Counter(cls for cls, _ in {(r.cls, r.cluster) for r in review.risks if r.cluster})
+    return Summary(len(clusters), counts, Counter(r.cls for r in review.risks),
+                   Counter(row.cls for row in risk_rows(review.risks)), at_risk,
+                   added, removed,
                    sorted(pools.values(), key=lambda p: (p.management_cluster, p.label)))
 
 
@@ -137,8 +144,17 @@ def _sections(review: Review) -> list[tuple[str, list[Change], list[Risk]]]:
              [r for r in review.risks if (r.cluster or SECTION_OTHER) == name]) for name in names]
 
 
-def _risk_text(risks: Counter[str]) -> str:
-    return ", ".join(f"{cls} {risks[cls]}" for cls in RISK_CLASSES if risks[cls]) or "none"
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _risk_text(s: Summary) -> str:
+    """Per class, the causes (rows) and the clusters they touch: "rollout 1 cause (200
+    clusters)", not the 200 risks behind that one row."""
+    return ", ".join(
+        f"{cls} {_plural(s.rows[cls], 'cause')}"
+        + (f" ({_plural(s.at_risk[cls], 'cluster')})" if s.at_risk[cls] else "")
+        for cls in RISK_CLASSES if s.rows[cls]) or "none"
 
 
 # --- risks: one row per cause ----------------------------------------------------------------
@@ -173,13 +189,15 @@ class RiskRow:
 
 
 def risk_rows(risks: list[Risk]) -> list[RiskRow]:
-    """Risks of one class with the same words at the same place are one row, however many
-    clusters share them: a defaults change that rolls 200 clusters is one row naming 200."""
-    groups: dict[tuple[str, str, str], list[Risk]] = {}
+    """Risks of one class at the same place are one row, however many clusters share them: a
+    defaults change that rolls 200 clusters is one row naming 200. Where one cause rolls
+    different things on different clusters, the row gives each set of words once."""
+    groups: dict[tuple[str, str], list[Risk]] = {}
     for r in risks:
-        groups.setdefault((r.cls, r.what, r.where), []).append(r)
+        groups.setdefault((r.cls, r.where), []).append(r)
     rows = []
-    for (cls, what, where), group in groups.items():
+    for (cls, where), group in groups.items():
+        what = "; ".join(dict.fromkeys(r.what for r in group))
         clusters = sorted({r.cluster for r in group if r.cluster})
         every = all(r.cluster for r in group) and len(clusters) == len(group)
         rows.append(RiskRow(cls, where, what, tuple(r.subject for r in group),
@@ -208,7 +226,7 @@ def as_text(review: Review, console: Console) -> None:
     console.print(Text(f"{s.clusters} clusters touched; objects +{s.counts['added']} "
                        f"~{s.counts['changed']} -{s.counts['removed']}; addresses "
                        f"+{s.added_addresses} -{s.removed_addresses}; risks: "
-                       f"{_risk_text(s.risks)}{headroom} (compared with {review.compared})"))
+                       f"{_risk_text(s)}{headroom} (compared with {review.compared})"))
 
 
 # --- markdown --------------------------------------------------------------------------------
@@ -261,7 +279,7 @@ def as_markdown(review: Review, max_bytes: int) -> str:
             "pool headroom |", "|---|---|---|---|---|---|---|",
             f"| {s.clusters} | {s.counts['added']} | {s.counts['changed']} | "
             f"{s.counts['removed']} | +{s.added_addresses} / -{s.removed_addresses} | "
-            f"{_md_escape(_risk_text(s.risks))} | "
+            f"{_md_escape(_risk_text(s))} | "
             f"{_md_escape(', '.join(_headroom(s, '`')) or '-')} |", ""]
     footer_cut = "_Details were cut to fit --max-bytes: {n} of {total} sections are not shown._"
     sections = _sections(review)
@@ -322,8 +340,12 @@ def as_json(review: Review) -> dict[str, Any]:
                     "changed": s.counts["changed"], "removed": s.counts["removed"],
                     "addresses": {"added": s.added_addresses, "removed": s.removed_addresses},
                     "risks": {cls: s.risks[cls] for cls in RISK_CLASSES if s.risks[cls]},
+                    "riskGroups": {cls: s.rows[cls] for cls in RISK_CLASSES if s.rows[cls]},
                     "pools": [_json_pool(p) for p in s.pools]},
         "changes": [_json_change(c, pools) for c in review.changes],
         "risks": [{"class": r.cls, "message": r.message, "location": r.where,
                    "cluster": r.cluster} for r in review.risks],
+        "riskGroups": [{"class": row.cls, "location": row.where, "what": row.what,
+                        "subjects": list(row.subjects), "clusters": list(row.clusters)}
+                       for row in risk_rows(review.risks)],
     }

@@ -40,6 +40,14 @@ class Risk:
 WORDS = {"immutable-field": "{} cannot change on an existing cluster",
          "endpoint-change": "the control-plane endpoint changes",
          "rollout": "{} changes, so machines are replaced"}
+
+
+def _words(cls: str, whats: list[str]) -> str:
+    """The risk in words, for every rule of one class that one cause fired ("a and b change")."""
+    if len(whats) == 1:
+        return WORDS[cls].format(whats[0])
+    joined = f"{', '.join(whats[:-1])} and {whats[-1]}"
+    return WORDS[cls].format(joined).replace(" changes,", " change,")
 _END = r"(?=$|[.\[])"
 _MD_ITEM = re.compile(r"spec\.topology\.workers\.machineDeployments\[[^\]]*\]$")
 
@@ -117,6 +125,7 @@ def cluster_risks(change: Change, cluster: Cluster | None,
     if change.kind != "changed":
         return
     endpoint = False
+    by_cause: dict[tuple[str, str], list[str]] = {}  # one risk per class and cause
     for rule in matched_rules(change.fields):
         if rule.cls == "endpoint-change":
             if endpoint:
@@ -124,7 +133,11 @@ def cluster_risks(change: Change, cluster: Cluster | None,
             endpoint = True
         for where in causes(cluster, rule, PATTERN_OF[rule], change.fields, change.file,
                             provenance):
-            yield Risk(rule.cls, change.title, WORDS[rule.cls].format(rule.what), where, name)
+            whats = by_cause.setdefault((rule.cls, where), [])
+            if rule.what not in whats:
+                whats.append(rule.what)
+    for (cls, where), whats in by_cause.items():
+        yield Risk(cls, change.title, _words(cls, whats), where, name)
     for field in change.fields:
         if _MD_ITEM.match(field.path) and field.new is None and field.old is not None:
             yield Risk("rollout", change.title, "a machine deployment is deleted with its machines",

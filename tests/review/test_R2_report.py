@@ -115,7 +115,7 @@ def test_a_small_budget_keeps_summary_and_risk_rows_before_any_section() -> None
     markdown = as_markdown(review, 1000)
     assert len(markdown.encode()) <= 1000
     assert markdown.startswith("### fleetgen diff: rendered/ in the working tree\n")
-    assert "| 8 | 0 | 8 | 0 | +0 / -0 | rollout 7 | - |" in markdown
+    assert "| 8 | 0 | 8 | 0 | +0 / -0 | rollout 7 causes (7 clusters) | - |" in markdown
     assert "7 more risks not shown" not in markdown
     rows = table_rows(markdown)
     assert rows, markdown
@@ -192,9 +192,30 @@ def test_a_nameserver_change_in_defaults_on_200_clusters_is_one_row(tmp_path: Pa
     assert rows[0].startswith("| `rollout` | clusters/_defaults.yaml:")
     assert "| 200 clusters: " in rows[0]
     assert all(f"mgmt-a/dev/c{i:03}" in rows[0] for i in range(200))
+    # the summary counts causes (rows) and the clusters they touch, not the 200 risks
+    assert "| rollout 1 cause (200 clusters) |" in result.stdout
+    report = json.loads(fleetgen(root, "diff", "--format", "json").stdout)
+    assert report["summary"]["risks"] == {"rollout": 200}
+    assert report["summary"]["riskGroups"] == {"rollout": 1}
+    [group] = report["riskGroups"]
+    assert group["class"] == "rollout" and group["location"].startswith("clusters/_defaults.yaml:")
+    assert group["clusters"] == [f"mgmt-a/dev/c{i:03}" for i in range(200)]
+    assert len(group["subjects"]) == 200
 
 
-# --- JSON: paths and values as they are in the objects (schemaVersion 2) ---------------------
+def test_one_cause_with_different_words_on_different_clusters_is_one_row() -> None:
+    where = "overlays/big/overlay.yaml:2:3"
+    risks = [Risk("rollout", "Cluster dev/a", "the vCenter placement changes, so machines are "
+                  "replaced", where, "mgmt-a/dev/a"),
+             Risk("rollout", "Cluster dev/b", WHAT, where, "mgmt-a/dev/b")]
+    review = review_of(risks, ["mgmt-a/dev/a", "mgmt-a/dev/b"])
+    [row] = table_rows(as_markdown(review, 65000))
+    assert row.startswith(f"| `rollout` | {where} | 2 clusters: the vCenter placement changes, "
+                          f"so machines are replaced; {WHAT} <details>")
+    assert json_report(review)["summary"]["riskGroups"] == {"rollout": 1}
+
+
+# --- JSON: paths and values as they are in the objects (schemaVersion 3) ---------------------
 
 def test_json_paths_name_list_items_and_values_keep_their_name(tmp_path: Path) -> None:
     root = fleet(tmp_path, 1)
@@ -202,7 +223,7 @@ def test_json_paths_name_list_items_and_values_keep_their_name(tmp_path: Path) -
     edit(root, "clusters/dev/c000.yaml", "controlPlane: {endpoint: 10.9.0.1}",
          "controlPlane: {endpoint: 10.9.0.11}")
     report = as_json(root)
-    assert report["schemaVersion"] == 2
+    assert report["schemaVersion"] == 3
     cluster = next(c for c in report["changes"]  # type: ignore[union-attr]
                    if c["object"] == {"kind": "Cluster", "namespace": "dev", "name": "c000"})
     paths = {f["path"]: f for f in cluster["fields"]}

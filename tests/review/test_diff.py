@@ -220,6 +220,6 @@ def test_markdown_for_300_clusters_stays_within_budget(tmp_path: Path) -> None:
     markdown = result.stdout
     assert len(markdown.encode()) <= 20000
     # per cluster: its Cluster, cluster-config.yaml and its ClusterBootstrap's TKr annotation
-    assert "| 300 | 0 | 900 | 0 | +0 / -0 | rollout 300 | - |" in markdown
+    assert "| 300 | 0 | 900 | 0 | +0 / -0 | rollout 1 cause (300 clusters) | - |" in markdown
     assert "| `rollout` | clusters/_defaults.yaml:4:23 | 300 clusters: " in markdown
     assert "sections are not shown._" in markdown

@@ -142,3 +142,29 @@ def test_an_overlay_cannot_cause_an_inventory_only_risk(tmp_path: Path, classes:
     problems = json.loads(result.stdout)
     assert {(p["path"], p["line"], p["code"]) for p in problems} == {
         ("overlays/x/overlay.yaml", 2, "overlay-changes-checked-field")}
+
+
+def test_one_patch_rolling_control_plane_and_workers_is_one_risk(tmp_path: Path) -> None:
+    """One cause, one risk: a patch that sizes both roles names both in one risk per cluster."""
+    repo = make_repo(tmp_path)
+    write_tree(repo, {"overlays/big/overlay.yaml": dedent("""\
+        patches:
+        - target: {kind: Cluster}
+          patch: |
+            apiVersion: cluster.x-k8s.io/v1beta1
+            kind: Cluster
+            metadata: {name: any}
+            spec:
+              topology:
+                variables:
+                - name: controlPlane
+                  value: {machine: {numCPUs: 8, memoryMiB: 32768, diskGiB: 80}}
+                - name: worker
+                  value: {machine: {numCPUs: 8, memoryMiB: 32768, diskGiB: 80}}
+        """)})
+    edit(repo, "clusters/dev/api.yaml", API, API + "overlays: [big]\n")
+    report = json.loads(fleetgen(repo, "diff", "--format", "json").stdout)
+    assert [(r["class"], r["location"], r["message"]) for r in report["risks"]] == [
+        ("rollout", "overlays/big/overlay.yaml:2:3",
+         "Cluster dev/api: control-plane machines or node network settings and worker machines "
+         "or node network settings change, so machines are replaced")]
