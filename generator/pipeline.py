@@ -118,12 +118,11 @@ def wanted_files(root: Path, fleet: Fleet, selected: set[tuple[str, str, str]] |
 RELAXED_FOR_REVIEW = frozenset({"pool-capacity", "pool-overlap"})
 
 
-def _render_at(repo: Path, commit: str, prefix: str) -> tuple[Fleet, dict[str, bytes]]:
-    with tempfile.TemporaryDirectory(prefix="fleetgen-") as tmp:
-        root = Path(tmp)
-        export_fleet(repo, commit, prefix, root)
-        fleet = load_fleet(root, relaxed=RELAXED_FOR_REVIEW)
-        return fleet, wanted_files(root, fleet)
+def _render_at(repo: Path, commit: str, prefix: str, root: Path) -> tuple[Fleet, dict[str, bytes]]:
+    """The fleet at ``commit`` exported into ``root`` (a fresh temporary folder), rendered."""
+    export_fleet(repo, commit, prefix, root)
+    fleet = load_fleet(root, relaxed=RELAXED_FOR_REVIEW)
+    return fleet, wanted_files(root, fleet)
 
 
 def _rendered_clusters(files: dict[str, bytes]) -> list[tuple[str, str, str]]:
@@ -143,28 +142,34 @@ def review(root: Path, *, against: str | None = None, base: str | None = None,
         if base is None or head is None:
             raise FleetError([Problem(Location("."), "usage", "--base and --head go together")])
         repo, prefix = repository(root)
-        _old_fleet, old_files = _render_at(repo, verify(repo, base), prefix)
-        fleet, new_files = _render_at(repo, verify(repo, head), prefix)
-        compared = f"{base}..{head}"
+        commits = verify(repo, base), verify(repo, head)
+        with tempfile.TemporaryDirectory(prefix="fleetgen-") as old_tmp, \
+                tempfile.TemporaryDirectory(prefix="fleetgen-") as new_tmp:
+            _old_fleet, old_files = _render_at(repo, commits[0], prefix, Path(old_tmp))
+            fleet, new_files = _render_at(repo, commits[1], prefix, Path(new_tmp))
+            # the head export lives until the risks are found, so they can name its overlays
+            return _review(old_files, new_files, fleet, f"{base}..{head}", live, Path(new_tmp))
+    cache = RenderCache()
+    fleet = load_fleet(root, relaxed=RELAXED_FOR_REVIEW, cache=cache)
+    new_files = wanted_files(root, fleet, jobs=jobs, progress=progress, cache=cache)
+    if against is not None:
+        repo, prefix = repository(root)
+        old_files = files_at(repo, verify(repo, against),
+                             f"{prefix}/{RENDERED_DIR}" if prefix else RENDERED_DIR)
+        old_files = {p: d for p, d in old_files.items() if not p.startswith(".fleetgen")}
+        compared = f"rendered/ at {against}"
     else:
-        cache = RenderCache()
-        fleet = load_fleet(root, relaxed=RELAXED_FOR_REVIEW, cache=cache)
-        new_files = wanted_files(root, fleet, jobs=jobs, progress=progress, cache=cache)
-        if against is not None:
-            repo, prefix = repository(root)
-            old_files = files_at(repo, verify(repo, against),
-                                 f"{prefix}/{RENDERED_DIR}" if prefix else RENDERED_DIR)
-            old_files = {p: d for p, d in old_files.items() if not p.startswith(".fleetgen")}
-            compared = f"rendered/ at {against}"
-        else:
-            old_files = read_rendered(root / RENDERED_DIR)
-            compared = "rendered/ in the working tree"
+        old_files = read_rendered(root / RENDERED_DIR)
+        compared = "rendered/ in the working tree"
+    return _review(old_files, new_files, fleet, compared, live, root)
+
+
+def _review(old_files: dict[str, bytes], new_files: dict[str, bytes], fleet: Fleet,
+            compared: str, live: Live | list[Live] | None, root: Path) -> Review:
     if isinstance(live, list):  # one export per management cluster, each recognised
         live = combine(fleet, live, _rendered_clusters(old_files)) if live else None
     changes = compare(old_files, new_files)
-    # With --base/--head the head export is gone by now: risks name inventory lines, not overlays.
-    return Review(changes, risks(changes, fleet, old_files, live,
-                                 root=None if base is not None else root), fleet, compared)
+    return Review(changes, risks(changes, fleet, old_files, live, root=root), fleet, compared)
 
 
 @dataclass(frozen=True)

@@ -168,3 +168,15 @@ def test_one_patch_rolling_control_plane_and_workers_is_one_risk(tmp_path: Path)
         ("rollout", "overlays/big/overlay.yaml:2:3",
          "Cluster dev/api: control-plane machines or node network settings and worker machines "
          "or node network settings change, so machines are replaced")]
+
+
+def test_base_head_names_the_overlay_patch_at_the_head_commit(tmp_path: Path) -> None:
+    """--base/--head reads both commits through git; the cause is still the overlay's patch."""
+    from support.gitrepo import commit_all, git
+    repo = make_repo(tmp_path)
+    base = git(repo, "rev-parse", "HEAD").strip()
+    write_tree(repo, {"overlays/ssh/overlay.yaml": SSH_OVERLAY})
+    edit(repo, "clusters/dev/api.yaml", API, API + "overlays: [ssh]\n")
+    commit_all(repo, "ssh keys for api")
+    assert risks_of(repo, "--base", base, "--head", "HEAD") == [
+        ("rollout", "overlays/ssh/overlay.yaml:2:3")]
