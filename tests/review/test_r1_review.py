@@ -128,6 +128,43 @@ def test_a_fleet_with_its_own_cluster_template_still_gets_every_risk(
     assert expected in risks_of(repo)
 
 
+def _remove_api(repo: Path) -> None:
+    (repo / "clusters/dev/api.yaml").unlink()
+
+
+def _reuse_api_endpoint(repo: Path) -> None:
+    _remove_api(repo)
+    write_tree(repo, {"clusters/dev/api2.yaml": "controlPlane: {endpoint: 10.9.0.2}\n"
+                                                "kubernetes: {version: v1.28.7+vmware.1-tkg.1}\n"})
+
+
+def _shrink_pool(repo: Path) -> None:
+    edit(repo, "clusters/_defaults.yaml", "10.0.0.10-10.0.0.40", "10.0.0.12-10.0.0.40")
+
+
+def _tiny_overlapping_pool(repo: Path) -> None:
+    edit(repo, "clusters/_defaults.yaml", "network:\n  nameservers",
+         "  db: {gateway: 10.0.0.1, prefix: 24, addresses: [10.0.0.40-10.0.0.41]}\n"
+         "network:\n  nameservers")
+    edit(repo, "clusters/dev/api.yaml", API, API + "network: {nodes: {ipPool: db}}\n")
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (_remove_api, "cluster-removed"),
+    (_reuse_api_endpoint, "endpoint-reused"),
+    (_shrink_pool, "ip-removed-in-use"),
+    (_tiny_overlapping_pool, "ip-overlap"),
+    (_tiny_overlapping_pool, "pool-capacity"),
+])
+def test_a_fleet_with_its_own_cluster_template_gets_the_other_classes_too(
+        tmp_path: Path, change: Any, expected: str) -> None:
+    """With the cases above, every risk class fires for a fleet whose own cluster.yaml.j2
+    wrote the Clusters: removals, reused endpoints and pool risks read the objects too."""
+    repo = make_repo(tmp_path, {"templates/cluster.yaml.j2": _own_cluster_template("ops")})
+    change(repo)
+    assert expected in {cls for cls, _ in risks_of(repo)}
+
+
 def test_the_old_rendered_tree_is_read_once_per_review(tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     repo = make_repo(tmp_path, {f"clusters/dev/own{n}.yaml": own_pool(n) for n in range(1, 6)})
