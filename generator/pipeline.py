@@ -22,8 +22,9 @@ from generator.render.emit import emit_kustomizations
 from generator.render.credentials import with_credentials
 from generator.render.layout import Output, layout
 from generator.render.parallel import build_parallel
-from generator.review.diff import compare
+from generator.review.diff import compare, compare_items
 from generator.review.git import export_fleet, files_at, repository, verify
+from generator.review.live import live_view
 from generator.review.result import Review
 from generator.review.risks import risks
 from generator.write.apply import apply
@@ -168,8 +169,16 @@ def _review(old_files: dict[str, bytes], new_files: dict[str, bytes], fleet: Fle
             compared: str, live: Live | list[Live] | None, root: Path) -> Review:
     if isinstance(live, list):  # one export per management cluster, each recognised
         live = combine(fleet, live, _rendered_clusters(old_files)) if live else None
-    changes = compare(old_files, new_files)
-    return Review(changes, risks(changes, fleet, old_files, live, root=root), fleet, compared)
+    exports = {m: e for m, e in (live.parts if live is not None else {}).items() if e.objects}
+    if not exports:
+        changes = compare(old_files, new_files)
+        return Review(changes, risks(changes, fleet, old_files, live, root=root), fleet, compared)
+    # diff --live: the live objects stand in for rendered/ where the exports hold them
+    view = live_view(old_files, new_files, exports)
+    changes = compare_items(view.old, view.new, view.live, view.removes)
+    return Review(changes, risks(changes, fleet, old_files, live, root=root), fleet,
+                  f"{compared}, and the live objects of {', '.join(sorted(exports))}",
+                  tuple(view.unmanaged), tuple(view.effects), tuple(view.warnings))
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from rich.console import Console
 
 from generator import pipeline
 from generator.commands.exits import EXIT_CHANGES, EXIT_OK, EXIT_POLICY
-from generator.commands.output import out
+from generator.commands.output import err, out
 from generator.ipam.plan import read_exports
-from generator.problems import FleetError, Location, Problem
+from generator.problems import FleetError, Location, Problem, format_problems
 from generator.review.classes import RISK_CLASSES
 from generator.review.report import as_json, as_markdown, as_text
 
@@ -41,6 +41,8 @@ def diff(root: Path, *, against: str | None, base: str | None, head: str | None,
                                  live=[e for path in live for e in read_exports(path)] or None,
                                  jobs=jobs,
                                  progress=callback)
+    if result.warnings:
+        err(format_problems(list(result.warnings), "text"))
     if fmt == "json":
         out(json.dumps(as_json(result), indent=2, ensure_ascii=False))
     elif fmt == "markdown":

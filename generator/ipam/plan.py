@@ -47,6 +47,9 @@ class Live:
     claims: set[tuple[str, str]] = field(default_factory=set)  # (namespace, name)
     pools: set[tuple[str, str, str]] = field(default_factory=set)  # (kind, namespace, name)
     clusters: set[tuple[str, str]] = field(default_factory=set)  # Cluster objects (ns, name)
+    # Every object with a spec (a whole object, not a reference), by (API group, kind, namespace,
+    # name): what ``diff --live`` compares the render with (generator/review/live.py)
+    objects: dict[tuple[str, str, str, str], dict[str, Any]] = field(default_factory=dict)
     line: int = 1  # where the export's YAML document starts in ``file``
     # Several exports combined (``combine``): each one by the management cluster it came from
     parts: dict[str, Live] = field(default_factory=dict)
@@ -182,6 +185,9 @@ def _add_item(live: Live, item: dict[str, Any]) -> None:
         live.pools.add((str(kind), namespace, name))
     elif kind == "Cluster" and str(item.get("apiVersion", "")).startswith("cluster.x-k8s.io/"):
         live.clusters.add((namespace, name))
+    if isinstance(item.get("spec"), dict) and kind not in ("IPAddress", "IPAddressClaim"):
+        group = str(item.get("apiVersion", "")).rpartition("/")[0]
+        live.objects[(group, str(kind), namespace, name)] = item
 
 
 def _live_key(kind: str, namespace: str, name: str) -> tuple[str, str, str]:

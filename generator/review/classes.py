@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 RISK_CLASSES = ("ip-removed-in-use", "ip-overlap", "pool-capacity", "immutable-field",
                 "dhcp-to-ipam", "endpoint-change", "endpoint-reused", "rollout",
-                "cluster-removed")
+                "cluster-removed", "adoption-removes")
 
 
 @dataclass(frozen=True)

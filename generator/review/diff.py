@@ -78,6 +78,8 @@ class Change:
     old: Any = None
     new: Any = None
     ref: ObjectRef | None = None    # the object, when the change is to a Kubernetes object
+    live: bool = False              # the old side is the live object (diff --live)
+    removes: tuple[str, ...] = ()   # diff --live: what a sync removes from the live object
 
     @property
     def object_kind(self) -> str | None:
@@ -222,42 +224,60 @@ def compare(old_files: dict[str, bytes], new_files: dict[str, bytes]) -> list[Ch
     """Every change from ``old_files`` to ``new_files`` (paths below rendered/)."""
     # Bytes first: a file that did not change holds no change, so it is never parsed.
     same = {path for path, data in old_files.items() if new_files.get(path) == data}
-    old = items_of({p: d for p, d in old_files.items() if p not in same})
-    new = items_of({p: d for p, d in new_files.items() if p not in same})
+    return compare_items(items_of({p: d for p, d in old_files.items() if p not in same}),
+                         items_of({p: d for p, d in new_files.items() if p not in same}))
+
+
+def compare_items(old: dict[str, Item], new: dict[str, Item],
+                  live: frozenset[str] = frozenset(),
+                  removes: dict[str, list[str]] | None = None) -> list[Change]:
+    """Every change from the ``old`` items to the ``new`` ones (``live``: the keys whose old
+    item is the live object; ``removes``: by key, what a sync removes from it)."""
     changes: list[Change] = []
     for key in sorted(set(old) | set(new)):
-        a, b = old.get(key), new.get(key)
-        ref = b or a
-        assert ref is not None
-        cluster = cluster_folder(ref.file)
-        if a is None or b is None:
-            kind: Kind = "added" if a is None else "removed"
-            change = Change(kind, ref.file, ref.title, cluster, old=masked(a.content) if a else None,
-                            new=masked(b.content) if b else None, ref=ref.ref)
-            if _is_pool(ref):
-                addresses = _pool_addresses(ref.content)
-                change.addresses = AddressDelta(addresses if b else AddressSet(),
-                                                AddressSet() if b else addresses)
+        change = _compare_one(old.get(key), new.get(key))
+        if change is None and (removes or {}).get(key):
+            item = new[key]  # only what admission puts back differs: still a removal
+            change = Change("changed", item.file, item.title, cluster_folder(item.file),
+                            old=masked(old[key].content), new=masked(item.content), ref=item.ref)
+        if change is not None:
+            change.live = key in live and change.kind != "added"
+            change.removes = tuple((removes or {}).get(key, ())) if change.live else ()
             changes.append(change)
-            continue
-        if isinstance(a.content, str) or isinstance(b.content, str):
-            if a.content != b.content:
-                lines = list(difflib.unified_diff(str(a.content).splitlines(),
-                                                  str(b.content).splitlines(), lineterm="", n=0))
-                changes.append(Change("changed", b.file, b.title, cluster, [
-                    FieldChange("lines", None, scrub("\n".join(lines[2:])))]))
-            continue
-        if _is_pool(a) and _is_pool(b):
-            before, after = _pool_addresses(a.content), _pool_addresses(b.content)
-            fields = field_changes(_without_addresses(a.content), _without_addresses(b.content))
-            delta = AddressDelta(after.difference(before), before.difference(after))
-            if fields or delta.added or delta.removed:
-                changes.append(Change("changed", b.file, b.title, cluster, fields,
-                                      delta if (delta.added or delta.removed) else None,
-                                      masked(a.content), masked(b.content), b.ref))
-            continue
-        fields = field_changes(a.content, b.content)
-        if fields:
-            changes.append(Change("changed", b.file, b.title, cluster, fields,
-                                  old=masked(a.content), new=masked(b.content), ref=b.ref))
     return changes
+
+
+def _compare_one(a: Item | None, b: Item | None) -> Change | None:
+    ref = b or a
+    assert ref is not None
+    cluster = cluster_folder(ref.file)
+    if a is None or b is None:
+        kind: Kind = "added" if a is None else "removed"
+        change = Change(kind, ref.file, ref.title, cluster, old=masked(a.content) if a else None,
+                        new=masked(b.content) if b else None, ref=ref.ref)
+        if _is_pool(ref):
+            addresses = _pool_addresses(ref.content)
+            change.addresses = AddressDelta(addresses if b else AddressSet(),
+                                            AddressSet() if b else addresses)
+        return change
+    if isinstance(a.content, str) or isinstance(b.content, str):
+        if a.content == b.content:
+            return None
+        lines = list(difflib.unified_diff(str(a.content).splitlines(),
+                                          str(b.content).splitlines(), lineterm="", n=0))
+        return Change("changed", b.file, b.title, cluster, [
+            FieldChange("lines", None, scrub("\n".join(lines[2:])))])
+    if _is_pool(a) and _is_pool(b):
+        before, after = _pool_addresses(a.content), _pool_addresses(b.content)
+        fields = field_changes(_without_addresses(a.content), _without_addresses(b.content))
+        delta = AddressDelta(after.difference(before), before.difference(after))
+        if not (fields or delta.added or delta.removed):
+            return None
+        return Change("changed", b.file, b.title, cluster, fields,
+                      delta if (delta.added or delta.removed) else None,
+                      masked(a.content), masked(b.content), b.ref)
+    fields = field_changes(a.content, b.content)
+    if not fields:
+        return None
+    return Change("changed", b.file, b.title, cluster, fields,
+                  old=masked(a.content), new=masked(b.content), ref=b.ref)

@@ -221,12 +221,28 @@ def as_text(review: Review, console: Console) -> None:
     for row in rows:
         console.print(Text.assemble("  ", (f"risk {row.cls}", "bold magenta"),
                                     f"  {row.where}  {row.text()}"))
+    for line in _live_lines(review):
+        console.print(Text(line))
     s = summarize(review)
     headroom = "; pool headroom: " + ", ".join(_headroom(s)) if _headroom(s) else ""
     console.print(Text(f"{s.clusters} clusters touched; objects +{s.counts['added']} "
                        f"~{s.counts['changed']} -{s.counts['removed']}; addresses "
                        f"+{s.added_addresses} -{s.removed_addresses}; risks: "
                        f"{_risk_text(s)}{headroom} (compared with {review.compared})"))
+
+
+def _live_lines(review: Review, few: int = 5) -> list[str]:
+    """diff --live: the live objects left alone, and admission's effects (never changes)."""
+    lines = []
+    if review.unmanaged:
+        more = f" and {len(review.unmanaged) - few} more" if len(review.unmanaged) > few else ""
+        lines.append(f"live objects fleetgen does not render (a sync leaves them alone): "
+                     f"{', '.join(review.unmanaged[:few])}{more}")
+    if review.effects:
+        kinds = Counter(e.kind for e in review.effects)
+        lines.append("admission effects the live objects show (not changes): "
+                     + ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items())))
+    return lines
 
 
 # --- markdown --------------------------------------------------------------------------------
@@ -287,6 +303,14 @@ def as_markdown(review: Review, max_bytes: int) -> str:
     budget = max_bytes - len(footer_cut.encode()) - 40
     table, whole = _risk_table(risk_rows(review.risks), budget - len(text.encode()) - 1)
     text = "\n".join([text, *table, "", ""]) if table else text
+    live = _live_lines(review)
+    if live and whole:
+        details = "\n".join(f"- {_md_escape(e.message)}" for e in review.effects)
+        block = "\n".join(f"_{_md_escape(line)}_" for line in live) + "\n\n" + (
+            f"<details><summary>admission effects</summary>\n\n{details}\n</details>\n\n"
+            if details else "")
+        if len((text + block).encode()) <= budget:
+            text += block
     shown = 0
     for name, changes, risks in sections if whole else []:
         lines = [line for c in changes for line in _change_lines(c)]
@@ -348,4 +372,7 @@ def as_json(review: Review) -> dict[str, Any]:
         "riskGroups": [{"class": row.cls, "location": row.where, "what": row.what,
                         "subjects": list(row.subjects), "clusters": list(row.clusters)}
                        for row in risk_rows(review.risks)],
+        "live": {"unmanaged": list(review.unmanaged),
+                 "effects": [{"subject": e.subject, "cluster": e.cluster, "kind": e.kind,
+                              "path": e.path} for e in review.effects]},
     }

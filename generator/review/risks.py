@@ -124,6 +124,10 @@ def cluster_risks(change: Change, cluster: Cluster | None,
         return
     if change.kind != "changed":
         return
+    if change.removes:  # diff --live: what the live Cluster has and the render lacks
+        yield Risk("adoption-removes", change.title, "a sync removes what the live Cluster has "
+                   f"and the render lacks: {'; '.join(change.removes)}",
+                   _where(cluster, (), change.file), name)
     endpoint = False
     by_cause: dict[tuple[str, str], list[str]] = {}  # one risk per class and cause
     for rule in matched_rules(change.fields):
