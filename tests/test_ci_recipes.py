@@ -36,12 +36,12 @@ RECIPES = sorted((REPO / "docs" / "ci").glob("*.yml"))
 PRE_COMMIT_HOOKS = REPO / ".pre-commit-hooks.yaml"
 
 ALLOWED_PROGRAMS = frozenset({
-    "fleetgen", "git", "gh", "pip", "python", "python3", "curl",
+    "fleetgen", "git", "gh", "pip", "python", "python3", "curl", "kubectl", "chmod",
     "test", "[", "echo", "cat", "exit", "true", "false",
 })
 SHELL_KEYWORDS = frozenset({"if", "then", "else", "elif", "fi", "while", "until", "do", "done",
                             "!", "{", "}"})
-UNSUPPORTED = frozenset({"for", "case", "select", "function", "eval"})
+UNSUPPORTED = frozenset({"case", "select", "function", "eval"})
 SCRIPT_KEYS = ("run", "script", "before_script", "after_script")
 OPERATORS = frozenset({";", "&&", "||", "|", "|&", "&", "(", ")", ";;"})
 GATE_CLASSES = {"ip-removed-in-use", "ip-overlap", "pool-capacity", "dhcp-to-ipam",
@@ -120,7 +120,10 @@ def simple_commands(line: str) -> tuple[list[list[str]], list[str]]:
 
 
 def invocation(words: list[str]) -> tuple[str, list[str]] | None:
-    """The program and its arguments, past shell keywords and `VAR=value` prefixes."""
+    """The program and its arguments, past shell keywords and `VAR=value` prefixes (a
+    `for NAME in WORDS` loop header runs no program; its body's commands are checked)."""
+    if words and words[0] == "for":
+        return None
     index = 0
     while index < len(words) and (words[index] in SHELL_KEYWORDS
                                   or _ASSIGNMENT.match(words[index])):
@@ -244,7 +247,7 @@ def test_merge_request_recipes_validate_check_diff_and_gate_on_the_agreed_risk_c
     calls = _calls(REPO / "docs" / "ci" / recipe)
     assert ["render", "--check"] in calls
     assert any(c[0] == "validate" for c in calls)
-    diffs = [c for c in calls if c[0] == "diff"]
+    diffs = [c for c in calls if c[0] == "diff" and "--live" not in c]  # live: the nightly's
     markdown = [c for c in diffs if "markdown" in c]
     gates = [c for c in diffs if "--fail-on" in c]
     assert len(markdown) == 1 and "--max-bytes" in markdown[0] and "--against" in markdown[0]
@@ -281,6 +284,19 @@ def test_github_workflows_pass_expressions_through_env_and_fetch_full_history() 
             assert python["with"]["python-version"] == "3.11", path.name
 
 
+@pytest.mark.parametrize("recipe", ["github-nightly.yml", "gitlab-ci.yml"])
+def test_nightly_live_drift_exports_every_management_cluster_and_fails_on_removals(
+        recipe: str) -> None:
+    """The optional live-drift step (issue 17): one export per context, with the ClusterClasses
+    (for Cluster API's defaults), then diff --live failing on what a sync would remove."""
+    text = "\n".join(s.text for s in scripts(_load(REPO / "docs" / "ci" / recipe)))
+    assert re.search(r"for ctx in \$\w+; do", text)
+    assert "kubectl --context \"$ctx\" get clusterclasses.cluster.x-k8s.io,clusters." in text
+    [live] = [c for c in _calls(REPO / "docs" / "ci" / recipe) if "--live" in c]
+    assert set(live[live.index("--fail-on") + 1].split(",")) == {"adoption-removes",
+                                                                   "cluster-removed"}
+
+
 def test_triggers_are_pull_requests_and_a_schedule_with_a_manual_run() -> None:
     pull_request = _load(REPO / "docs" / "ci" / "github-pull-request.yml")
     nightly = _load(REPO / "docs" / "ci" / "github-nightly.yml")
@@ -293,9 +309,12 @@ def test_triggers_are_pull_requests_and_a_schedule_with_a_manual_run() -> None:
     gitlab = _load(REPO / "docs" / "ci" / "gitlab-ci.yml")
     jobs = {name: job for name, job in gitlab.items()
             if isinstance(job, dict) and "script" in job}
-    rules = {name: str(gitlab[job["extends"]]["rules"]) for name, job in jobs.items()}
-    assert all("merge_request_event" in rules[n] for n in jobs if n != "fleetgen-nightly-render")
-    assert "schedule" in rules["fleetgen-nightly-render"]
+    rules = {name: str(gitlab[job["extends"]]["rules"] if "extends" in job else job["rules"])
+             for name, job in jobs.items()}
+    nightly_jobs = ("fleetgen-nightly-render", "fleetgen-live-drift")
+    assert all("merge_request_event" in rules[n] for n in jobs if n not in nightly_jobs)
+    assert all("schedule" in rules[n] and "merge_request_event" not in rules[n]
+               for n in nightly_jobs)
 
 
 def test_pre_commit_hooks_run_real_commands_on_fleet_files_only() -> None:
