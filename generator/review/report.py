@@ -344,6 +344,7 @@ def _json_change(c: Change, pools: dict[tuple[str, str, str | None, str], PoolTo
     key = pool_key(c)
     return {
         "kind": c.kind, "file": f"rendered/{c.file}", "title": c.title, "cluster": c.cluster,
+        **({"live": True} if c.live else {}),
         **({"object": {"kind": c.ref.kind, "namespace": c.ref.namespace, "name": c.ref.name}}
            if c.ref else {}),
         **({"clusters": list(pools[key].clusters)} if key in pools else {}),

@@ -133,7 +133,7 @@ def test_a_live_variable_fleetgen_does_not_render_is_adoption_removes(tmp_path: 
             if r["class"] == "adoption-removes"] == [("adoption-removes",
                                                        "clusters/dev/web.yaml:1:1")]
     [change] = report["changes"]
-    assert change["title"] == "Cluster dev/web"
+    assert change["title"] == "Cluster dev/web" and change["live"] is True
     assert [f["path"] for f in change["fields"]] == ["spec.topology.variables[name=proxy]"]
 
 
