@@ -171,10 +171,14 @@ def read_live(path: Path) -> Live:
 
 
 def _add_item(live: Live, item: dict[str, Any]) -> None:
-    kind, meta, spec = item.get("kind"), item.get("metadata") or {}, item.get("spec") or {}
+    kind, meta, spec = item.get("kind"), item.get("metadata"), item.get("spec")
+    meta = meta if isinstance(meta, dict) else {}  # an export is input: any shape may come
+    spec = spec if isinstance(spec, dict) else {}
     namespace, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
     if kind == "IPAddress":
-        pool_ref, claim_ref = spec.get("poolRef") or {}, spec.get("claimRef") or {}
+        pool_ref, claim_ref = spec.get("poolRef"), spec.get("claimRef")
+        pool_ref = pool_ref if isinstance(pool_ref, dict) else {}
+        claim_ref = claim_ref if isinstance(claim_ref, dict) else {}
         live.addresses.append(LiveAddress(name, namespace, str(spec.get("address", "")),
                                           str(pool_ref.get("kind", "")),
                                           str(pool_ref.get("name", "")),

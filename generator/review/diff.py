@@ -86,6 +86,24 @@ class Change:
         return self.title.split(" ", 1)[0] if " " in self.title else None
 
 
+def dig(value: Any, *keys: str) -> Any:
+    """``value[k1][k2]…`` through maps only; None where a step is missing or not a map (an
+    old ``rendered/`` or a live export is input: any shape may come)."""
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def as_map(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 # --- parsing ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

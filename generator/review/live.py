@@ -35,7 +35,7 @@ from typing import Any
 
 from generator.ipam.plan import Live
 from generator.problems import Problem
-from generator.review.diff import Item, items_of
+from generator.review.diff import Item, as_list, as_map, dig, items_of
 
 TKR_DATA = "TKR_DATA"
 TKR_LABEL = "run.tanzu.vmware.com/tkr"
@@ -85,7 +85,7 @@ def _group(api_version: Any) -> str:
 
 
 def _id(doc: dict[str, Any]) -> tuple[str, str, str, str]:
-    meta = doc.get("metadata") or {}
+    meta = as_map(doc.get("metadata"))
     return (_group(doc.get("apiVersion")), str(doc.get("kind")), str(meta.get("namespace") or ""),
             str(meta.get("name")))
 
@@ -152,14 +152,18 @@ def _class_of(doc: dict[str, Any]) -> str:
 
 
 def _topology(doc: Any) -> dict[str, Any]:
-    found = ((doc or {}).get("spec") or {}).get("topology") if isinstance(doc, dict) else None
-    return found if isinstance(found, dict) else {}
+    return as_map(dig(doc, "spec", "topology"))
 
 
 def _names(items: Any) -> dict[str, Any]:
     """A list of named maps by name."""
-    return {str(i["name"]): i for i in items if isinstance(i, dict) and "name" in i} \
-        if isinstance(items, list) else {}
+    return {str(i["name"]): i for i in as_list(items) if isinstance(i, dict) and "name" in i}
+
+
+def _schemas(clusterclass: Any) -> dict[str, dict[str, Any]]:
+    """A ClusterClass's variable schemas by name."""
+    return {str(d.get("name")): as_map(dig(d, "schema", "openAPIV3Schema"))
+            for d in as_list(dig(clusterclass, "spec", "variables")) if isinstance(d, dict)}
 
 
 def removals(live: dict[str, Any], desired: dict[str, Any],
@@ -168,9 +172,7 @@ def removals(live: dict[str, Any], desired: dict[str, Any],
     atomic, so a variable, machine deployment or override the render lacks is gone; TKR_DATA
     excepted (the TKr resolver adds it back), and a variable Cluster API puts back with the
     ClusterClass default it already has (without the class, nothing counts as defaulted)."""
-    defaults = {str(d.get("name")): ((d.get("schema") or {}).get("openAPIV3Schema") or {})
-                for d in ((clusterclass or {}).get("spec") or {}).get("variables") or []
-                if isinstance(d, dict)}
+    defaults = _schemas(clusterclass)
     old, new = _topology(live), _topology(desired)
     mine = _names(new.get("variables"))
     out = []
@@ -182,15 +184,15 @@ def removals(live: dict[str, Any], desired: dict[str, Any],
             out.append(f"variable {name}")
         elif variable.get("value") != schema["default"]:
             out.append(f"variable {name} (reset to the ClusterClass default)")
-    old_mds = _names((old.get("workers") or {}).get("machineDeployments"))
-    new_mds = _names((new.get("workers") or {}).get("machineDeployments"))
+    old_mds = _names(dig(old, "workers", "machineDeployments"))
+    new_mds = _names(dig(new, "workers", "machineDeployments"))
     for name, md in old_mds.items():
         if name not in new_mds:
             out.append(f"machine deployment {name} with its machines")
             continue
-        kept = _names((new_mds[name].get("variables") or {}).get("overrides"))
+        kept = _names(dig(new_mds[name], "variables", "overrides"))
         out += [f"variable override {n} of machine deployment {name}"
-                for n in _names((md.get("variables") or {}).get("overrides"))
+                for n in _names(dig(md, "variables", "overrides"))
                 if n not in kept and n != TKR_DATA]
     return out
 
@@ -215,14 +217,12 @@ def _applied(live: Any, desired: Any) -> Any:
 
 
 def _variables(topology: dict[str, Any]) -> list[Any]:
-    found = topology.get("variables")
-    return found if isinstance(found, list) else []
+    return as_list(topology.get("variables"))
 
 
 def _named(items: Any, name: str) -> dict[str, Any] | None:
-    if not isinstance(items, list):
-        return None
-    return next((v for v in items if isinstance(v, dict) and v.get("name") == name), None)
+    return next((v for v in as_list(items) if isinstance(v, dict) and v.get("name") == name),
+                None)
 
 
 def _admit(desired: dict[str, Any], live: dict[str, Any] | None,
@@ -237,12 +237,12 @@ def _admit(desired: dict[str, Any], live: dict[str, Any] | None,
     def effect(kind: str, path: str) -> None:
         view.effects.append(Effect(title, cluster, kind, path))
 
-    topology = (out.get("spec") or {}).get("topology")
-    live_topology = ((live or {}).get("spec") or {}).get("topology") or {}
+    topology = dig(out, "spec", "topology")
+    live_topology = _topology(live)
     if not isinstance(topology, dict):
         return out
     name = str(topology.get("class") or "")
-    namespace = str((out.get("metadata") or {}).get("namespace") or "")
+    namespace = str(dig(out, "metadata", "namespace") or "")
     clusterclass = classes.get((namespace, name))
     if clusterclass is None and live is not None:
         missing.add((namespace, name))
@@ -262,26 +262,24 @@ def _admit(desired: dict[str, Any], live: dict[str, Any] | None,
         topology["variables"] = [*_variables(topology), copy.deepcopy(tkr)]
         effect("tkr-data", f"spec.topology.variables[name={TKR_DATA}]")
     _admit_machine_deployments(topology, live_topology, effect)
-    live_meta = (live.get("metadata") or {})
     for part, key in (("labels", TKR_LABEL), ("annotations", PAUSE_ANNOTATION)):
-        if key in (live_meta.get(part) or {}):
+        if key in as_map(dig(live, "metadata", part)):
             effect("tkg-metadata", f"metadata.{part}.{key}")
     return out
 
 
 def _admit_machine_deployments(topology: dict[str, Any], live_topology: dict[str, Any],
                                effect: Any) -> None:
-    deployments = (topology.get("workers") or {}).get("machineDeployments")
-    live_deployments = (live_topology.get("workers") or {}).get("machineDeployments")
-    for md in deployments if isinstance(deployments, list) else []:
-        live_md = _named(live_deployments, str(md.get("name")))
-        overrides = ((live_md or {}).get("variables") or {}).get("overrides")
-        tkr = _named(overrides, TKR_DATA)
-        if tkr is None:
+    live_deployments = dig(live_topology, "workers", "machineDeployments")
+    for md in as_list(dig(topology, "workers", "machineDeployments")):
+        if not isinstance(md, dict):
             continue
-        variables = md.setdefault("variables", {})
-        mine = variables.setdefault("overrides", [])
-        if _named(mine, TKR_DATA) is None:
+        tkr = _named(dig(_named(live_deployments, str(md.get("name"))), "variables", "overrides"),
+                     TKR_DATA)
+        if tkr is None or not isinstance(md.setdefault("variables", {}), dict):
+            continue
+        mine = md["variables"].setdefault("overrides", [])
+        if isinstance(mine, list) and _named(mine, TKR_DATA) is None:
             mine.append(copy.deepcopy(tkr))
             effect("tkr-data", f"spec.topology.workers.machineDeployments[name={md.get('name')}]"
                                f".variables.overrides[name={TKR_DATA}]")
@@ -292,9 +290,7 @@ def _default_variables(topology: dict[str, Any], clusterclass: dict[str, Any]) -
     does; the paths it filled."""
     filled: list[str] = []
     variables = _variables(topology)
-    schemas = {str(d.get("name")): (d.get("schema") or {}).get("openAPIV3Schema") or {}
-               for d in (clusterclass.get("spec") or {}).get("variables") or []
-               if isinstance(d, dict)}
+    schemas = _schemas(clusterclass)
     for name, schema in schemas.items():
         path = f"spec.topology.variables[name={name}]"
         current = _named(variables, name)
@@ -306,10 +302,8 @@ def _default_variables(topology: dict[str, Any], clusterclass: dict[str, Any]) -
         current["value"] = default_value(current.get("value"), schema, f"{path}.value", filled)
     if variables and "variables" not in topology:
         topology["variables"] = variables
-    deployments = (topology.get("workers") or {}).get("machineDeployments")
-    for md in deployments if isinstance(deployments, list) else []:
-        overrides = ((md.get("variables") or {}) if isinstance(md, dict) else {}).get("overrides")
-        for override in overrides if isinstance(overrides, list) else []:
+    for md in as_list(dig(topology, "workers", "machineDeployments")):
+        for override in as_list(dig(md, "variables", "overrides")):
             name = str(override.get("name")) if isinstance(override, dict) else ""
             if name in schemas:
                 override["value"] = default_value(

@@ -14,7 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterator
 
-from generator.review.diff import Change, FieldChange, items_of
+from generator.review.diff import Change, FieldChange, as_list, as_map, dig, items_of
 from generator.check.fleet import Cluster, Fleet, PoolUse
 from generator.net.addresses import AddressSet, pool_addresses
 from generator.ipam.plan import Live
@@ -96,19 +96,19 @@ def _where(cluster: Cluster | None, path: tuple[str, ...], fallback: str) -> str
 
 
 def _pools_of(cluster_doc: Any) -> list[dict[str, Any]]:
-    for var in ((cluster_doc or {}).get("spec", {}).get("topology", {}).get("variables") or []):
+    for var in as_list(dig(cluster_doc, "spec", "topology", "variables")):
         if isinstance(var, dict) and var.get("name") == "network":
-            return list((var.get("value") or {}).get("addressesFromPools") or [])
+            return [p for p in as_list(dig(var, "value", "addressesFromPools"))
+                    if isinstance(p, dict)]
     return []
 
 
 def endpoint_of(cluster_doc: Any) -> str | None:
     """The control-plane endpoint a Cluster object asks for (variable, else annotation)."""
-    doc = cluster_doc if isinstance(cluster_doc, dict) else {}
-    for var in (doc.get("spec", {}).get("topology", {}).get("variables") or []):
+    for var in as_list(dig(cluster_doc, "spec", "topology", "variables")):
         if isinstance(var, dict) and var.get("name") == "apiServerEndpoint" and var.get("value"):
             return str(var["value"])
-    value = (doc.get("metadata", {}).get("annotations") or {}).get(
+    value = as_map(dig(cluster_doc, "metadata", "annotations")).get(
         "tkg.tanzu.vmware.com/cluster-controlplane-endpoint")
     return str(value) if value else None
 
@@ -182,10 +182,10 @@ class OldUse:
                 users[key] = users.get(key, 0) + 1
             if (item.file, item.title) in self._removed:
                 continue
-            topology = doc.get("spec", {}).get("topology", {})
-            machines = int(topology.get("controlPlane", {}).get("replicas") or 0) + sum(
-                int(md.get("replicas") or 0)
-                for md in (topology.get("workers", {}).get("machineDeployments") or []))
+            topology = dig(doc, "spec", "topology")
+            machines = _count(dig(topology, "controlPlane", "replicas")) + sum(
+                _count(dig(md, "replicas"))
+                for md in as_list(dig(topology, "workers", "machineDeployments")))
             for key in refs:
                 needs[key] = needs.get(key, 0) + machines
         return needs, users
@@ -199,20 +199,25 @@ class OldUse:
         return (mgmt, pool) in self._table[1] and (mgmt, pool) not in self._table[0]
 
 
+def _count(value: Any) -> int:
+    """A replica count as written, 0 where it is none (a hand-edited file may hold anything)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
 def in_use(change: Change, old: OldUse, live: Live | None) -> AddressSet:
     """The old pool's addresses in use: from the live export, else the allocation prediction
     (the lowest allocatable addresses, one per machine the old Clusters run)."""
-    doc = change.old or {}
-    spec = doc.get("spec") or {}
-    name = doc.get("metadata", {}).get("name", "")
-    if live is not None:
-        return AddressSet.parse(a.address for a in live.addresses
-                                if a.pool_name == name and a.pool_kind == doc.get("kind"))
+    doc = as_map(change.old)
+    spec = as_map(doc.get("spec"))
+    name = dig(doc, "metadata", "name") or ""
     try:
+        if live is not None:
+            return AddressSet.parse(a.address for a in live.addresses
+                                    if a.pool_name == name and a.pool_kind == doc.get("kind"))
         pool = pool_addresses(spec.get("addresses") or [], int(spec.get("prefix") or 0),
                               spec.get("gateway"), spec.get("excludedAddresses"),
                               bool(spec.get("allocateReservedIPAddresses")))
-    except ValueError:
+    except (ValueError, TypeError):  # what a live export or a hand edit holds may not parse
         return AddressSet()
     return pool.allocatable.take(old.needs(change.file.split("/", 1)[0], name))
 

@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from support.cli import fleetgen
 from support.fleets import write_tree
 from support.live import as_live, clusterclass, export
@@ -179,3 +181,52 @@ def test_text_and_markdown_show_the_live_lines(tmp_path: Path) -> None:
     assert "admission effects the live objects show (not changes): capi-default" in text
     markdown = fleetgen(repo, "diff", "--live", str(file), "--format", "markdown").stdout
     assert "<details><summary>admission effects</summary>" in markdown
+
+
+def _mangle(shape: str) -> Any:
+    def change(obj: dict[str, Any]) -> None:
+        if obj["kind"] != "Cluster" or obj["metadata"]["name"] != "web":
+            return
+        topology = obj["spec"]["topology"]
+        if shape == "variables-not-a-list":
+            topology["variables"] = "x"
+        elif shape == "variable-without-name":
+            topology["variables"].append({"value": 1})
+        elif shape == "workers-a-list":
+            topology["workers"] = [1, 2]
+        elif shape == "md-overrides-a-map":
+            for md in topology["workers"]["machineDeployments"]:
+                md["variables"] = {"overrides": {"a": 1}}
+        elif shape == "topology-null":
+            obj["spec"]["topology"] = None
+        elif shape == "metadata-a-list":
+            obj["metadata"] = ["web"]
+        elif shape == "version-a-number":
+            topology["version"] = 127
+    return change
+
+
+@pytest.mark.parametrize("shape", ["variables-not-a-list", "variable-without-name",
+                                   "workers-a-list", "md-overrides-a-map", "topology-null",
+                                   "metadata-a-list", "version-a-number"])
+def test_a_mangled_live_object_gives_a_report_never_a_traceback(tmp_path: Path, shape: str
+                                                                ) -> None:
+    """An export is untrusted input: whatever shape a live object has, the report is made."""
+    repo = new_repo(tmp_path)
+    code, report, err = diff_live(repo, live_export(repo, tmp_path, change=_mangle(shape)))
+    assert code in (0, 1), err
+    assert "error" not in err or "live-export" in err
+
+
+def test_a_mangled_address_or_pool_reference_is_no_crash(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path)
+    edit(repo, "clusters/_defaults.yaml", "10.0.0.10-10.0.0.40", "10.0.0.12-10.0.0.40")
+    bad = [{"apiVersion": "ipam.cluster.x-k8s.io/v1alpha1", "kind": "IPAddress",
+            "metadata": {"name": "a", "namespace": "dev"},
+            "spec": {"address": "not-an-ip", "poolRef": {"kind": "InClusterIPPool",
+                                                          "name": "nodes"}}},
+           {"apiVersion": "ipam.cluster.x-k8s.io/v1alpha1", "kind": "IPAddress",
+            "metadata": {"name": "b", "namespace": "dev"},
+            "spec": {"address": "10.0.0.10", "poolRef": "nodes", "claimRef": ["x"]}}]
+    code, report, err = diff_live(repo, live_export(repo, tmp_path, extra=bad))
+    assert code in (1, 4), err
