@@ -50,7 +50,12 @@ EFFECTS = {
     "tkr-version": "the Kubernetes version of the TKr, set by the TKr resolver webhook",
     "capi-default": "a ClusterClass default, added by Cluster API's defaulting webhook",
     "tkg-metadata": "set by TKG's webhooks (TKr label, pause)",
+    "applier-directive": "an instruction to Flux or Argo CD (prune and delete protection) the "
+                         "first sync adds",
 }
+# Annotations and labels that instruct the appliers rather than describe the object: that the
+# first sync adds them changes nothing about the cluster.
+APPLIER_PREFIXES = ("kustomize.toolkit.fluxcd.io/", "argocd.argoproj.io/")
 
 
 @dataclass(frozen=True)
@@ -129,8 +134,11 @@ def live_view(old_files: dict[str, bytes], new_files: dict[str, bytes],
                 view.old.pop(key, None)  # not live: a sync creates it (or has nothing to delete)
                 continue
             target = view.new[key].content if desired is not None else None
-            view.old[key] = Item(key, item.file, item.title, _applied(_normalized(live), target),
-                                 item.ref)
+            old = _applied(_normalized(live), target)
+            for path in _directives(old, target):
+                view.effects.append(Effect(item.title, "/".join(item.file.split("/")[:3]),
+                                           "applier-directive", path))
+            view.old[key] = Item(key, item.file, item.title, old, item.ref)
             live_keys.add(key)
         for ns, name in sorted(missing):
             view.warnings.append(Problem(
@@ -195,6 +203,27 @@ def removals(live: dict[str, Any], desired: dict[str, Any],
                 for n in _names(dig(md, "variables", "overrides"))
                 if n not in kept and n != TKR_DATA]
     return out
+
+
+def _directives(old: Any, desired: Any) -> list[str]:
+    """Give ``old`` (the live side) the applier directives of ``desired``; their paths."""
+    found = []
+    for part in ("annotations", "labels"):
+        wanted = {k: v for k, v in as_map(dig(desired, "metadata", part)).items()
+                  if str(k).startswith(APPLIER_PREFIXES)}
+        if not wanted or not isinstance(old, dict):
+            continue
+        meta = old.setdefault("metadata", {})
+        if not isinstance(meta, dict):
+            continue
+        have = meta.setdefault(part, {})
+        if not isinstance(have, dict):
+            continue
+        for key, value in wanted.items():
+            if have.get(key) != value:
+                have[key] = value
+                found.append(f"metadata.{part}.{key}")
+    return found
 
 
 def _normalized(live: dict[str, Any]) -> dict[str, Any]:

@@ -230,3 +230,20 @@ def test_a_mangled_address_or_pool_reference_is_no_crash(tmp_path: Path) -> None
             "spec": {"address": "10.0.0.10", "poolRef": "nodes", "claimRef": ["x"]}}]
     code, report, err = diff_live(repo, live_export(repo, tmp_path, extra=bad))
     assert code in (1, 4), err
+
+
+def test_the_appliers_protection_annotations_are_directives_not_changes(tmp_path: Path) -> None:
+    """The first sync adds the prune and delete protections (issue 18): an instruction to the
+    appliers, not a change to the cluster."""
+    protect = ("kustomize.toolkit.fluxcd.io/prune: disabled\n"
+               "  argocd.argoproj.io/sync-options: Prune=false,Delete=false\n")
+    repo = new_repo(tmp_path)
+    file = live_export(repo, tmp_path)
+    write_tree(repo, {"overlays/protect/overlay.yaml": (
+        "commonAnnotations:\n  " + protect)})
+    for name in ("api", "web"):
+        edit(repo, f"clusters/dev/{name}.yaml", "controlPlane:", "overlays: [protect]\ncontrolPlane:")
+    code, report, err = diff_live(repo, file)
+    cluster_changes = [c for c in report["changes"] if c["title"].startswith("Cluster ")]
+    assert cluster_changes == [], cluster_changes
+    assert any(e["kind"] == "applier-directive" for e in report["live"]["effects"])
