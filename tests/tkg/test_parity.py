@@ -29,6 +29,7 @@ from support.cli import fleetgen
 from support.crds import (CLASS_VARIABLE_DIRS, NoSchemaError, clusterclass_variables_validator,
                           crds_dir, validate_object)
 from support.fleets import write_tree
+from support.live import defaulted
 
 PARITY = Path(__file__).parent / "parity"
 CASES = sorted(p.name for p in PARITY.iterdir() if p.is_dir()) if PARITY.is_dir() else []
@@ -370,17 +371,7 @@ def _apply_schema_defaults(value: Any, schema: dict[str, Any]) -> Any:
     in, nested ones included (CAPI's variable defaulting, which the README's exceptions leave out
     of expected.yaml). A required property with a default, such as vcenter.datastore when only
     VSPHERE_STORAGE_POLICY_ID is set (tkg/client/validate.go:920-929), is then present."""
-    if isinstance(value, dict) and isinstance(schema.get("properties"), dict):
-        out = dict(value)
-        for key, sub in schema["properties"].items():
-            if key in out:
-                out[key] = _apply_schema_defaults(out[key], sub)
-            elif "default" in sub:
-                out[key] = copy.deepcopy(sub["default"])
-        return out
-    if isinstance(value, list) and isinstance(schema.get("items"), dict):
-        return [_apply_schema_defaults(item, schema["items"]) for item in value]
-    return value
+    return defaulted(value, schema)
 
 
 def _class_prefix(obj: dict[str, Any]) -> str | None:
