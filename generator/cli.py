@@ -250,25 +250,37 @@ app.add_typer(import_app, name="import")
 
 @import_app.command("tkg")
 def import_tkg_command(
-    flat: Annotated[Path, typer.Argument(help="A TKG flat cluster configuration file.",
-                                         dir_okay=False, exists=True)],
+    flat: Annotated[Path, typer.Argument(
+        help="A TKG flat cluster configuration file, or a folder of them (directly or in a "
+        "sub-folder per management cluster).", exists=True, metavar="FLAT|DIR")],
     pool: Annotated[Optional[Path], typer.Option(
         "--pool", help="Its node IP pool (InClusterIPPool / GlobalInClusterIPPool, v1alpha1 or "
         "v1alpha2).", dir_okay=False, exists=True)] = None,
-    to: Annotated[Path, typer.Option("--to", help="The clusters/ folder to write into.",
-                                     file_okay=False)] = Path("clusters"),
+    pools: Annotated[Optional[Path], typer.Option(
+        "--pools", help="With a folder: a folder of pool files (else the *-pool.yaml files "
+        "beside the flat configs).", file_okay=False, exists=True)] = None,
+    to: Annotated[Optional[Path], typer.Option(
+        "--to", help="The clusters/ folder to write into (default: clusters; with --map, the "
+        "folder for flat configs no rule matches).", file_okay=False)] = None,
+    mapping: Annotated[Optional[Path], typer.Option(
+        "--map", help="A list of rules {managementCluster, namespace, to}: the first that "
+        "matches a flat config says its folder.", dir_okay=False, exists=True)] = None,
     root: RootOption = Path("."),
 ) -> None:
-    """Turn a TKG flat cluster config (and its pool) into an inventory file.
+    """Turn TKG flat cluster configs (and their pools) into inventory files, all or nothing.
 
-    Values the folder's _defaults.yaml already give are not repeated; variables that are not
-    imported are reported and listed at the top of the file; passwords are refused.
+    Each file renders the cluster the flat config describes: values the folder's _defaults.yaml
+    give are not repeated, values it would change are written; variables that are not imported
+    are reported and listed at the top of the file; passwords are refused. Every fleet check runs
+    before anything is written.
 
     Example: fleetgen import tkg wl1.yaml --pool wl1-pool.yaml --to clusters/site-a/prod
+
+    Example: fleetgen import tkg exported/ --map import-map.yaml
     """
     def body() -> int:
         from generator.commands.import_tkg import import_tkg as command
-        return command(root, flat, pool, to)
+        return command(root, flat, pool, to, pools=pools, mapping=mapping)
 
     run(body)
 

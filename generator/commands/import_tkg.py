@@ -1,4 +1,4 @@
-"""``fleetgen import tkg``: a TKG flat cluster config (and its pool) as an inventory file."""
+"""``fleetgen import tkg``: TKG flat cluster configs (and their pools) as inventory files."""
 
 from __future__ import annotations
 
@@ -7,16 +7,30 @@ from pathlib import Path
 from generator.commands.exits import EXIT_OK
 from generator.commands.output import err, out
 from generator.problems import format_problems
-from generator.tkg.importer import import_tkg as import_flat
+from generator.tkg.bulk import plan_imports
+from generator.tkg.sources import collect
 from generator.write.files import atomic_write
 
 
-def import_tkg(root: Path, flat: Path, pool: Path | None, to: Path) -> int:
-    """Write the inventory file into ``to`` (relative paths are taken from ``root``); what is not
-    imported is reported on stderr."""
+def import_tkg(root: Path, flat: Path, pool: Path | None, to: Path | None = None, *,
+               pools: Path | None = None, mapping: Path | None = None) -> int:
+    """Write the inventory files (relative folders are taken from ``root``) once every item and
+    the fleet with them pass every check; what is not imported is reported on stderr."""
     base = root.resolve()
-    result = import_flat(base, flat, pool, to if to.is_absolute() else base / to)
-    err(format_problems(result.reported, "text"))
-    atomic_write(result.path, result.text.encode("utf-8"))
-    out(f"wrote {result.path.relative_to(base).as_posix()}")
+    items, found = collect(base, flat, pool, pools, to, mapping)
+    plan = plan_imports(base, items, found)
+    err(format_problems(plan.warnings, "text"))
+    for path in sorted(plan.writes):
+        atomic_write(path, plan.writes[path].encode("utf-8"))
+    created = {result.path.resolve() for result in plan.imported}
+    for result in plan.imported:
+        out(f"wrote {result.path.resolve().relative_to(base).as_posix()}")
+        for line in result.inherited:
+            out(f"  inherits {line}")
+    for path in sorted(p for p in plan.writes if p not in created):
+        out(f"changed {path.relative_to(base).as_posix()}")
+    for note in plan.notes:
+        out(f"  {note}")
+    if len(plan.imported) > 1:
+        out(f"imported {len(plan.imported)} clusters")
     return EXIT_OK

@@ -12,43 +12,49 @@ problem points at the flat line that produced the value (``Job.sources`` maps ea
 path back to its variable), or at the ``_defaults.yaml`` / pool file it came from.
 
 What is not imported is never dropped silently: secrets are refused, and everything else fleetgen
-does not model is reported (warnings, and a comment block at the top of the file). An absent
-variable is inherited: from the ``_defaults.yaml`` chain above the target folder, then from the
-model's defaults. The written file keeps only the values that change the rendered cluster.
+does not model is reported (warnings, and a comment block at the top of the file). The imported
+cluster is the one the flat config alone describes, with tanzu's defaults: the ``_defaults.yaml``
+chain above the target folder supplies only what a flat config cannot say, and every other value
+it would change is overridden (``faithful``). The written file keeps only the values that change
+the rendered cluster; ``Imported.inherited`` says which values it leaves to the chain and why.
 
 This module is the import job's order; its parts live beside it: ``variables`` (the variable
 table), ``flat`` (reading the file), ``job`` (the state of one import), ``workers`` (workers and
-AWS subnets), ``pool`` (``--pool``) and ``minimise`` (keeping what changes the cluster).
+AWS subnets), ``pool`` (``--pool``), ``faithful`` (what the chain may not change) and
+``minimise`` (keeping what changes the cluster). ``bulk`` runs many imports as one, with the
+fleet checks (``fleet``) and shared pools (``declare``); ``sources`` finds what to import.
 """
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from generator.check.cluster_rules import CLUSTER_RULES, INFRA_NAMES
 from generator.check.fleet import Cluster
 from generator.check.pools import check_pools, resolve_pools
-from generator.load.inventory import InventoryLoader, Layer
+from generator.load.inventory import InventoryLoader, Layer, Origin
 from generator.load.model import POOL_KINDS
 from generator.load.validation import to_spec
 from generator.paths import CLUSTERS_DIR, DEFAULTS_FILE
 from generator.problems import FleetError, Location, Problem, has_errors, path_text
 from generator.secrets import is_secret_value
-from generator.tkg.catalog import import_catalog
 from generator.tkg.addons import import_addons
+from generator.tkg.catalog import import_catalog
+from generator.tkg.faithful import left_to_inheritance, unset_inherited
 from generator.tkg.flat import Flat, empty, read_flat
 from generator.tkg.job import Job, chain_value, get_at
 from generator.tkg.minimise import minimise
 from generator.tkg.pool import import_pool
-from generator.tkg.variables import (CREDENTIALS, ENCODED_HINT, INFRA_PREFIXES,
-                                     KNOWN, NOT_IMPORTED, NOT_IMPORTED_PREFIXES, POOL_KIND,
-                                     REQUIRED, VARIABLES, infra_of)
 from generator.tkg.subnets import import_subnets
+from generator.tkg.variables import (CREDENTIALS, ENCODED_HINT, INFRA_PREFIXES, KNOWN,
+                                     NOT_IMPORTED, NOT_IMPORTED_PREFIXES, POOL_KIND, REQUIRED,
+                                     VARIABLES, infra_of)
 from generator.tkg.workers import import_workers
 from generator.yaml.dump import dump
+from generator.yaml.load import Path_
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,10 @@ class Imported:
     path: Path  # where the inventory file goes: DIR/<CLUSTER_NAME>.yaml
     text: str  # the inventory file's text
     reported: list[Problem]  # warnings: variables not imported and why, and rule warnings
+    # the values the file leaves to the _defaults.yaml chain: "path from file:line: why"
+    inherited: list[str] = field(default_factory=list)
+    origins: dict[Path_, Origin] = field(default_factory=dict)  # the file's values: flat lines
+    management_cluster: str = ""  # as the target folder's _defaults.yaml chain gives it
 
 
 def import_tkg(root: Path, flat: Path, pool: Path | None, to: Path) -> Imported:
@@ -80,12 +90,17 @@ def import_tkg(root: Path, flat: Path, pool: Path | None, to: Path) -> Imported:
                   "import into another folder with --to, or remove the file first")
     if has_errors(job.problems):
         raise FleetError(job.problems)
+    unset_inherited(job, infra)  # the chain may not change what the flat config says
+    if has_errors(job.problems):
+        raise FleetError([_named(job, p) for p in job.problems])
     _validate(job)
     if has_errors(job.problems):
         raise FleetError(job.problems)
     data = minimise(job)
     reported = sorted(job.problems, key=Problem.sort_key)
-    return Imported(target, _text(source, data, reported), reported)
+    return Imported(target, _text(source, data, reported), reported,
+                    left_to_inheritance(job, infra, data), dict(job.origins),
+                    str(job.merged().data.get("managementCluster") or ""))
 
 
 def _target(root: Path, source: Flat, to: Path) -> tuple[str, Path, str, list[Layer]]:

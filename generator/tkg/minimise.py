@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from generator.check.cluster_rules import CLUSTER_RULES
 from generator.check.fleet import Cluster
 from generator.load.model import ClusterSpec
 from generator.load.validation import to_spec
@@ -17,15 +18,29 @@ from generator.tkg.job import Job
 from generator.tkg.variables import TOP_ORDER
 from generator.yaml.load import Path_
 
-def _fingerprint(job: Job, data: dict[str, Any]) -> Any:
+
+def spec_of(job: Job, data: dict[str, Any]) -> ClusterSpec | None:
+    """The cluster ``data`` makes over the job's chain, or None when it is not valid."""
+    spec, _ = to_spec(job.merged(data))
+    if spec is None or (spec.pool_ref is not None and spec.pool_ref not in spec.pools_in_scope()):
+        return None
+    return spec
+
+
+def fingerprint(job: Job, data: dict[str, Any]) -> Any:
     """What the renderer sees of the cluster (every default and derived value resolved), or None
     when ``data`` no longer makes a valid cluster."""
     inv = job.merged(data)
-    spec, problems = to_spec(inv)
+    spec, _ = to_spec(inv)
     if spec is None or (spec.pool_ref is not None and spec.pool_ref not in spec.pools_in_scope()):
         return None
     pools = {name: pool.model_dump() for name, pool in sorted(spec.pools_in_scope().items())}
-    return cluster_view(Cluster(spec, inv)), pools
+    cluster = Cluster(spec, inv)
+    # the rules' findings too: a value the renderer ignores may still be refused (ntpServers on
+    # an AWS cluster), so dropping it from the file is no "change of nothing"
+    found = sorted((p.code, p.severity, p.message) for rule in CLUSTER_RULES
+                   for p in rule(cluster))
+    return cluster_view(cluster), pools, found
 
 
 def _leaves(value: Any, path: Path_) -> list[Path_]:
@@ -47,10 +62,10 @@ def minimise(job: Job) -> dict[str, Any]:
     """Drop each value whose removal leaves the rendered cluster unchanged: it is inherited from
     a _defaults.yaml or is the model's (or the ClusterClass's) default anyway."""
     data = job.data
-    wanted = _fingerprint(job, data)
+    wanted = fingerprint(job, data)
     for leaf in _leaves(data, ()):
         candidate = _without(data, leaf)
-        if wanted is not None and _fingerprint(job, candidate) == wanted:
+        if wanted is not None and fingerprint(job, candidate) == wanted:
             data = candidate
     return _ordered(data)
 

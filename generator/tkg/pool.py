@@ -3,15 +3,45 @@ inventory, each value located in the pool file."""
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
 
 from generator.ipam.migrate import inventory_pool
 from generator.load.inventory import Origin
-from generator.load.model import POOL_KINDS
+from generator.load.model import POOL_KINDS, IPPool
+from generator.net.addresses import AddressSet
 from generator.problems import FleetError, Location
 from generator.tkg.job import Job, chain_value, get_at, put_at
 from generator.tkg.variables import POOL_KIND
 from generator.yaml.load import Path_, load_positioned_all
+
+def pool_meaning(entry: Any) -> tuple[Any, ...] | None:
+    """What a pool declaration means: its kind (InClusterIPPool when unsaid), address and
+    excluded sets (generator/net: ranges, CIDRs and single IPs alike), prefix, gateway and
+    whether reserved addresses are handed out; None when it is not a valid pool."""
+    try:
+        pool = IPPool.model_validate(entry)
+        addresses = AddressSet.parse(pool.addresses)
+        excluded = AddressSet.parse(pool.excluded_addresses or [])
+        gateway = ipaddress.ip_address(pool.gateway) if pool.gateway else None
+    except (ValidationError, ValueError):
+        return None
+    return (pool.kind, addresses, excluded, pool.prefix, gateway,
+            pool.allocate_reserved_ip_addresses)
+
+
+def same_pool(a: Any, b: Any) -> bool:
+    """Two declarations of one pool mean the same (``node_network``, fleetgen's own, is compared
+    only when both say it)."""
+    meaning = pool_meaning(a)
+    if meaning is None or meaning != pool_meaning(b):
+        return bool(a == b)
+    networks = [x.get("nodeNetwork") for x in (a, b) if isinstance(x, dict)]
+    return None in networks or networks[0] == networks[1]
+
 
 def import_pool(job: Job, pool: Path) -> None:
     """The upstream pool object → ``ipPools.<name>``; it must be the pool the flat config names."""
@@ -70,10 +100,13 @@ def import_pool(job: Job, pool: Path) -> None:
                   str(exc))
         return
     inherited = chain_value(job, ("ipPools", name))
-    if inherited is not None and inherited != entry:
+    if inherited is not None and not same_pool(inherited, entry):
         job.error(pos.values.get(("metadata", "name"), Location(label, 1, 1)), "pool-conflict",
                   f"pool '{name}' in {label} differs from the one a _defaults.yaml above "
                   f"{job.target_rel} declares", "import without --pool to use the declared pool")
+        return
+    if inherited is not None:  # the same pool: the declaration in scope is reused
+        job.used.add("NODE_IPAM_IP_POOL_NAME")
         return
     path: Path_ = ("ipPools", name)
     put_at(job.data, path, entry)
