@@ -210,7 +210,8 @@ def init(
                                            file_okay=False)],
 ) -> None:
     """Scaffold a fleet repository that renders at once: clusters/ with one example cluster,
-    overlays/, a CI workflow, a .gitignore and a README.
+    overlays/, a CI workflow, a .gitignore and a README. The folder may be a fresh git
+    repository: init writes beside what is there and never overwrites a file.
 
     Example: fleetgen init my-fleet && cd my-fleet && fleetgen render
     """

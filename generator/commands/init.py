@@ -1,13 +1,15 @@
 """``fleetgen init``: start a fleet repository that validates and renders as it is.
 
-It only ever creates files, never changes one: a folder that is not empty is refused (a located
-FleetError, like every other stage). The files come from ``generator/commands/skeleton/``, package
+It only ever creates files, never changes one: a target folder may hold anything init does not
+write (``.git`` of a fresh ``git init`` or clone, a LICENSE), and init refuses, writing nothing,
+when any file it would write is already there (a located FleetError, like every other stage). The files come from ``generator/commands/skeleton/``, package
 data written verbatim but for two placeholders: ``@VERSION@`` (fleetgen's version, in the README)
 and ``@INSTALL@`` (how CI installs fleetgen, in the pull-request workflow).
 """
 
 from __future__ import annotations
 
+import os
 from importlib.resources import files
 from pathlib import Path
 
@@ -61,16 +63,36 @@ def _fleet_files(version: str) -> dict[str, str]:
     return {SCHEMA_FILE: schema_text(), **texts}
 
 
+def _in_the_way(target: Path, rels: list[str]) -> list[str]:
+    """The files init would write that something already occupies (the file itself, or a file
+    where one of its folders goes)."""
+    found = []
+    for rel in rels:
+        parts = Path(rel).parts
+        if any((target.joinpath(*parts[:i])).is_file() or (target.joinpath(*parts[:i])).is_symlink()
+               for i in range(1, len(parts))) or os.path.lexists(target / rel):
+            found.append(rel)
+    return found
+
+
 def init_fleet(target: Path) -> list[Path]:
     """Scaffold a fleet repository in ``target`` (created if missing) that validates and renders
-    as it is; returns the files written. Refuses a ``target`` that exists and is not empty."""
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+    as it is; returns the files written. Refuses a ``target`` that is a file, or that holds any
+    file init would write; anything else there (``.git``, a LICENSE) is left alone."""
+    wanted = _fleet_files(__version__)
+    if target.exists() and not target.is_dir():
         raise FleetError([Problem(Location(str(target)), "target-not-empty",
-                                  f"{target} exists and is not an empty folder; "
-                                  "fleetgen init writes into a new or empty folder only",
-                                  "pick a new folder name, e.g. fleetgen init my-fleet")])
+                                  f"{target} is a file; fleetgen init writes into a folder",
+                                  "pick a folder, e.g. fleetgen init my-fleet")])
+    taken = _in_the_way(target, list(wanted)) if target.exists() else []
+    if taken:
+        raise FleetError([Problem(Location(str(target / rel)), "target-not-empty",
+                                  f"{rel} already exists in {target}; fleetgen init never "
+                                  "overwrites a file",
+                                  "move it aside, or run init in a new folder "
+                                  "(fleetgen init my-fleet)") for rel in taken])
     written = []
-    for rel, text in _fleet_files(__version__).items():
+    for rel, text in wanted.items():
         path = target / rel
         if rel.startswith(f"{CLUSTERS_DIR}/"):
             text = schema_modeline(target, path) + text

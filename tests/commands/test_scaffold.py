@@ -109,15 +109,41 @@ def test_init_creates_a_missing_folder_and_accepts_an_empty_one(tmp_path: Path) 
     assert init_fleet(tmp_path / "empty")
 
 
-@pytest.mark.parametrize("existing", ["notes.txt", ".git/HEAD"])
-def test_init_refuses_a_folder_that_is_not_empty_and_writes_nothing(
-        tmp_path: Path, existing: str) -> None:
+@pytest.mark.parametrize("existing", ["notes.txt", ".git/HEAD", "LICENSE"])
+def test_init_writes_beside_files_it_does_not_write(tmp_path: Path, existing: str) -> None:
+    """A freshly `git init`-ed or cloned repository is where a fleet starts (issue 19)."""
     write_tree(tmp_path, {existing: "x\n"})
+    assert init_fleet(tmp_path)
+    assert (tmp_path / existing).read_text() == "x\n"
+    assert (tmp_path / "clusters/_defaults.yaml").is_file()
+
+
+def test_init_in_a_fresh_git_repository_through_the_command_line(tmp_path: Path) -> None:
+    from support.cli import fleetgen
+    from support.gitrepo import init
+    init(tmp_path)
+    result = fleetgen(None, "init", str(tmp_path))
+    assert result.exit_code == 0, result.stderr
+    assert "create clusters/_defaults.yaml" in result.stdout
+    assert fleetgen(tmp_path, "validate").exit_code == 0
+
+
+@pytest.mark.parametrize("existing", ["README.md", ".gitignore", "clusters/_defaults.yaml",
+                                      "overlays"])
+def test_init_refuses_to_overwrite_and_writes_nothing(tmp_path: Path, existing: str) -> None:
+    write_tree(tmp_path, {existing: "x\n", ".git/HEAD": "ref: refs/heads/main\n"})
     before = snapshot(tmp_path)
     with pytest.raises(FleetError) as caught:
         init_fleet(tmp_path)
-    (problem,) = caught.value.problems
-    assert problem.code == "target-not-empty" and problem.location.path == str(tmp_path)
+    problems = caught.value.problems
+    assert {p.code for p in problems} == {"target-not-empty"}
+    taken = [p.location.path for p in problems]
+    if existing == "overlays":  # a file where init's folder goes
+        assert taken == [str(tmp_path / "overlays/README.md")]
+    else:
+        assert taken == [str(tmp_path / existing)]
+    assert f"{existing if existing != 'overlays' else 'overlays/README.md'} already exists" \
+        in problems[0].message
     assert snapshot(tmp_path) == before
 
 
