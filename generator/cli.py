@@ -28,6 +28,20 @@ app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode=No
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from generator import __version__
+        out(f"fleetgen {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="Print fleetgen's version and exit.")] = False) -> None:
+    """Render TKG / Cluster API cluster inventories into GitOps manifests."""
+
+
 @contextmanager
 def progress_bar(what: str, quiet: bool) -> Iterator[RenderProgress | None]:
     """A progress bar on stderr when it is a terminal (never in CI logs or pipes, never with
@@ -48,8 +62,15 @@ def progress_bar(what: str, quiet: bool) -> Iterator[RenderProgress | None]:
         yield update
 
 
-RootOption = Annotated[Path, typer.Option("--root", help="The fleet repository (holds clusters/).",
-                                          file_okay=False)]
+def _fleet_root(value: Path) -> Path:
+    from generator.paths import find_root
+    return find_root(value)
+
+
+RootOption = Annotated[Path, typer.Option(
+    "--root", help="The fleet repository (holds clusters/); by default the one the current "
+    "folder is in, found upwards as git finds a repository.", file_okay=False,
+    callback=_fleet_root)]
 
 
 class Format(str, Enum):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from generator.commands.exits import EXIT_INTERRUPTED, Interrupted, interrupted
 from generator.commands.output import err
+from generator.paths import find_root
 
 
 def _fast_render(args: list[str]) -> tuple[Path, bool] | None:
@@ -38,7 +39,7 @@ def _fast_render(args: list[str]) -> tuple[Path, bool] | None:
             check = True
         elif key != "--quiet" or has_value:
             return None
-    return (root, check) if root.is_dir() else None
+    return (find_root(root), check) if root.is_dir() else None
 
 
 def main() -> None:

@@ -33,6 +33,23 @@ INPUT_FOLDERS = (CLUSTERS_DIR, OVERLAYS_DIR, TEMPLATES_DIR, SECRETS_DIR)  # what
 INPUT_FILES = (SETTINGS_FILE,)  # ... with these files
 
 
+def find_root(start: Path) -> Path:
+    """The fleet ``start`` is in, as git finds its repository: ``start`` or the nearest folder
+    above it that holds ``clusters/`` or ``fleetgen.yaml``, never leaving the git repository
+    ``start`` is in (the folder holding ``.git`` is the last one looked at); ``start`` itself
+    when there is none (and the command then says there is no ``clusters/`` folder)."""
+    try:
+        here = start.resolve()
+    except OSError:
+        return start
+    for folder in (here, *here.parents):
+        if (folder / CLUSTERS_DIR).is_dir() or (folder / SETTINGS_FILE).is_file():
+            return start if folder == here else folder
+        if (folder / ".git").exists():
+            break
+    return start
+
+
 def cluster_overlay_file(inventory_file: str) -> str:
     """Where a cluster's own patches live: beside its inventory file."""
     return inventory_file.removesuffix(".yaml") + CLUSTER_OVERLAY_SUFFIX

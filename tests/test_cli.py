@@ -149,3 +149,57 @@ def test_render_takes_the_launchers_stamp_lookup_instead_of_reading_the_fleet_ag
     assert (root / "rendered").is_dir()
     again = CliRunner().invoke(app, ["render", "--check", "--root", str(root)])  # without it
     assert again.exit_code == 3 and "read twice" in again.stderr
+
+
+def test_version_prints_the_package_version() -> None:
+    """`fleetgen --version` (issue 19): the version pyproject.toml gives the package."""
+    import tomllib
+    from importlib.metadata import version
+
+    from support.cli import fleetgen
+    declared = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml")
+                             .read_text())["project"]["version"]
+    result = fleetgen(None, "--version")
+    assert result.exit_code == 0
+    assert result.stdout == f"fleetgen {declared}\n"
+    assert version("fleetgen") == declared
+
+
+def test_commands_find_the_fleet_root_upwards_as_git_does(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cd clusters/site-a && fleetgen validate` works (issue 19), in-process and through the
+    launcher's stamped fast path."""
+    import subprocess
+    import sys
+
+    from support.cli import fleetgen
+    from support.fleets import VSPHERE_DEFAULTS, write_tree
+    write_tree(tmp_path, {"clusters/_defaults.yaml": VSPHERE_DEFAULTS,
+                          "clusters/dev/web.yaml": "controlPlane: {endpoint: 10.9.0.1}\n"})
+    deep = tmp_path / "clusters" / "dev"
+    monkeypatch.chdir(deep)
+    result = fleetgen(None, "validate")
+    assert result.exit_code == 0, result.stderr
+    assert fleetgen(None, "render").exit_code == 0
+    assert (tmp_path / "rendered/mgmt-a/dev/web/cluster.yaml").is_file()
+    assert fleetgen(None, "render", "--root", str(deep), "--check").exit_code == 0
+    done = subprocess.run([sys.executable, "-m", "generator", "render", "--check"], cwd=deep,
+                          capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout) == (0, "rendered/ is up to date\n"), done.stderr
+
+
+def test_root_discovery_stops_at_the_git_repository(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A repository inside a fleet's folder is not part of that fleet."""
+    from support.cli import fleetgen
+    from support.fleets import VSPHERE_DEFAULTS, write_tree
+    from support.gitrepo import init
+    write_tree(tmp_path, {"clusters/_defaults.yaml": VSPHERE_DEFAULTS,
+                          "clusters/dev/web.yaml": "controlPlane: {endpoint: 10.9.0.1}\n"})
+    inner = tmp_path / "vendor" / "other"
+    inner.mkdir(parents=True)
+    init(inner)
+    monkeypatch.chdir(inner)
+    result = fleetgen(None, "validate")
+    assert result.exit_code == 2
+    assert "clusters" in result.stderr and "Traceback" not in result.stderr
