@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,15 @@ from generator.review.report import as_json, as_markdown, as_text
 
 if TYPE_CHECKING:
     from generator.commands.output import ProgressBar
+
+
+def text_console(force_terminal: bool | None = None) -> Console:
+    """The terminal report's console: coloured and bold on a terminal; with ``NO_COLOR`` (any
+    non-empty value, no-color.org) no style at all, bold included (rich alone keeps bold)."""
+    if os.environ.get("NO_COLOR"):
+        return Console(highlight=False, soft_wrap=True, no_color=True, color_system=None,
+                       force_terminal=force_terminal)
+    return Console(highlight=False, soft_wrap=True, force_terminal=force_terminal)
 
 
 def diff(root: Path, *, against: str | None, base: str | None, head: str | None,
@@ -48,7 +58,7 @@ def diff(root: Path, *, against: str | None, base: str | None, head: str | None,
     elif fmt == "markdown":
         out(as_markdown(result, max_bytes))
     else:
-        as_text(result, Console(highlight=False, soft_wrap=True))
+        as_text(result, text_console())
     if any(r.cls in classes for r in result.risks):
         return EXIT_POLICY
     return EXIT_CHANGES if result.changes else EXIT_OK

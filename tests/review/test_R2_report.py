@@ -245,3 +245,16 @@ def test_an_added_named_item_keeps_its_name_in_json() -> None:
     assert fields == [
         {"path": "spec.topology.variables[name=a].value", "old": 1, "new": 2},
         {"path": "spec.topology.variables[name=b]", "old": None, "new": {"name": "b", "value": 3}}]
+
+
+def test_no_color_turns_off_bold_too(monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """NO_COLOR means no styling at all (issue 19): rich alone drops colours and keeps bold."""
+    from generator.commands.diff import text_console
+    review = review_of(fleet_wide(2), ["mgmt-a/dev/c000", "mgmt-a/dev/c001"])
+    monkeypatch.setenv("NO_COLOR", "1")
+    as_text(review, text_console(force_terminal=True))  # on a terminal, where bold would show
+    assert "\x1b[" not in capsys.readouterr().out
+    monkeypatch.delenv("NO_COLOR")
+    as_text(review, text_console(force_terminal=True))
+    assert "\x1b[1m" in capsys.readouterr().out
