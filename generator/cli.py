@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Callable, Iterator, NoReturn, 
 import typer
 
 from generator.commands.exits import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_INVALID, Interrupted
-from generator.commands.output import err, out
+from generator.commands.output import err, out, plain_style
 from generator.problems import FleetError, format_problems
 from generator.review.classes import RISK_CLASSES
 
@@ -42,12 +42,6 @@ def _options(version: Annotated[bool, typer.Option(
     """Render TKG / Cluster API cluster inventories into GitOps manifests."""
 
 
-def _plain() -> dict[str, Any]:
-    """NO_COLOR (no-color.org) means no styling at all: rich alone drops colours, keeps bold."""
-    import os
-    return {"no_color": True, "color_system": None} if os.environ.get("NO_COLOR") else {}
-
-
 @contextmanager
 def progress_bar(what: str, quiet: bool) -> Iterator[RenderProgress | None]:
     """A progress bar on stderr when it is a terminal (never in CI logs or pipes, never with
@@ -59,7 +53,7 @@ def progress_bar(what: str, quiet: bool) -> Iterator[RenderProgress | None]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=Console(stderr=True, **_plain()), transient=True) as bar:
+                  console=Console(stderr=True, **plain_style()), transient=True) as bar:
         task = bar.add_task(what, total=None)
 
         def update(done: int, total: int) -> None:

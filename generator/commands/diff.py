@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,7 +10,7 @@ from rich.console import Console
 
 from generator import pipeline
 from generator.commands.exits import EXIT_CHANGES, EXIT_OK, EXIT_POLICY
-from generator.commands.output import err, out
+from generator.commands.output import err, out, plain_style
 from generator.ipam.plan import read_exports
 from generator.problems import FleetError, Location, Problem, format_problems
 from generator.review.classes import RISK_CLASSES
@@ -24,10 +23,8 @@ if TYPE_CHECKING:
 def text_console(force_terminal: bool | None = None) -> Console:
     """The terminal report's console: coloured and bold on a terminal; with ``NO_COLOR`` (any
     non-empty value, no-color.org) no style at all, bold included (rich alone keeps bold)."""
-    if os.environ.get("NO_COLOR"):
-        return Console(highlight=False, soft_wrap=True, no_color=True, color_system=None,
-                       force_terminal=force_terminal)
-    return Console(highlight=False, soft_wrap=True, force_terminal=force_terminal)
+    return Console(highlight=False, soft_wrap=True, force_terminal=force_terminal,
+                   **plain_style())
 
 
 def diff(root: Path, *, against: str | None, base: str | None, head: str | None,

@@ -4,9 +4,10 @@ before anything heavy is imported."""
 
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
     from generator.pipeline import Progress
@@ -14,6 +15,12 @@ if TYPE_CHECKING:
     # A progress display: called with what is being done, it gives the callback taking
     # (done, total), or None when there is nothing to show (see generator.cli.progress_bar).
     ProgressBar = Callable[[str], AbstractContextManager[Progress | None]]
+
+
+def plain_style() -> dict[str, Any]:
+    """Options for a rich Console: with ``NO_COLOR`` (any non-empty value, no-color.org) no
+    styling at all; rich alone drops colours and keeps bold."""
+    return {"no_color": True, "color_system": None} if os.environ.get("NO_COLOR") else {}
 
 
 def out(text: str) -> None:
