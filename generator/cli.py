@@ -79,17 +79,19 @@ class Format(str, Enum):
     github = "github"
 
 
-def run(action: Callable[[], int], fmt: str = "text") -> NoReturn:
-    """Run a command body; every failure becomes its exit code here and nowhere else."""
+def run(action: Callable[[], int], fmt: str = "text", *, writes: bool = False) -> NoReturn:
+    """Run a command body; every failure becomes its exit code here and nowhere else. A command
+    that ``writes`` files says after its problems that it wrote nothing (or what it left)."""
     try:
         code = action()
     except FleetError as exc:
         if fmt == "text":
             err(format_problems(exc.problems, fmt))
             errors = sum(1 for p in exc.problems if p.severity == "error")
-            outcome = ("rendered/ is partly updated (each file whole, old or new); render "
-                       "again to finish" if exc.partial else "nothing was written")
-            err(f"{errors} error{'s' if errors != 1 else ''}; {outcome}")
+            outcome = ("; rendered/ is partly updated (each file whole, old or new); render "
+                       "again to finish" if exc.partial else "; nothing was written"
+                       if writes else "")
+            err(f"{errors} error{'s' if errors != 1 else ''}{outcome}")
         else:
             out(format_problems(exc.problems, fmt))
         code = EXIT_INVALID
@@ -133,7 +135,7 @@ def render(
                        no_cache=no_cache, progress=lambda what: progress_bar(what, quiet),
                        looked_up=ctx.obj)
 
-    run(body)
+    run(body, writes=True)
 
 
 @app.command()
@@ -240,7 +242,7 @@ def init(
         from generator.commands.init import init as command
         return command(target)
 
-    run(body)
+    run(body, writes=True)
 
 
 new_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
@@ -262,7 +264,7 @@ def new_cluster_command(
         from generator.commands.new import new as command
         return command(root, path)
 
-    run(body)
+    run(body, writes=True)
 
 
 import_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
@@ -304,7 +306,7 @@ def import_tkg_command(
         from generator.commands.import_tkg import import_tkg as command
         return command(root, flat, pool, to, pools=pools, mapping=mapping)
 
-    run(body)
+    run(body, writes=True)
 
 
 ipam_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
@@ -353,7 +355,7 @@ def ipam_migrate(
         from generator.commands.ipam import migrate as command
         return command(files, write)
 
-    run(body)
+    run(body, writes=True)
 
 
 def main(obj: Any = None) -> None:

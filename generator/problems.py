@@ -73,7 +73,10 @@ class Problem:
         return (loc.path, loc.line, loc.col, self.code, self.message)
 
     def text(self) -> str:
-        first = f"{self.location}: {self.severity}[{self.code}]: {self.message}"
+        # A problem with the command line itself is at no place: no ".:" before it.
+        where = "" if self.location.path in ("", ".") and not self.location.line else \
+            f"{self.location}: "
+        first = f"{where}{self.severity}[{self.code}]: {self.message}"
         return f"{first}\n  hint: {self.hint}" if self.hint else first
 
     def as_dict(self) -> dict[str, object]:

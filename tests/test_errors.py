@@ -128,3 +128,20 @@ def test_no_clusters_folder(tmp_path: Path) -> None:
     result = fleetgen(tmp_path, "render")
     assert result.exit_code == 2
     assert "error[no-clusters]" in result.stderr
+
+
+def test_read_only_commands_do_not_say_nothing_was_written(tmp_path: Path) -> None:
+    """Issue 19: 'nothing was written' is news only from a command that writes; a usage problem
+    is at no place, so no '.:' before it."""
+    small_fleet(tmp_path, a="controlPlane: {endpoint: 10.0.0.1, replicas: 2}\n")
+    validate = fleetgen(tmp_path, "validate")
+    assert validate.exit_code == 2
+    assert validate.stderr.splitlines()[-1] == "1 error"
+    render = fleetgen(tmp_path, "render")
+    assert render.stderr.splitlines()[-1] == "1 error; nothing was written"
+    usage = fleetgen(tmp_path, "diff", "--against", "main", "--base", "main", "--head", "HEAD")
+    assert usage.stderr.splitlines() == [
+        "error[usage]: --against cannot be combined with --base/--head",
+        "  hint: compare with rendered/ at a revision (--against REF) or what two commits render "
+        "to (--base REF --head REF), not both",
+        "1 error"]

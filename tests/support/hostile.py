@@ -85,9 +85,13 @@ def assert_clean(root: Path) -> None:
     assert left == [], f"a run left temporary files or its lock behind: {left}"
 
 
-def summary(lines: list[str]) -> str:
-    errors = sum(1 for line in lines if ": error[" in line)
-    return f"{errors} error{'s' if errors != 1 else ''}; nothing was written"
+WRITING = ("render", "init", "new", "import")  # the commands that say they wrote nothing
+
+
+def summary(lines: list[str], command: str = "render") -> str:
+    errors = sum(1 for line in lines if ": error[" in line or line.startswith("error["))
+    written = "; nothing was written" if command in WRITING else ""
+    return f"{errors} error{'s' if errors != 1 else ''}{written}"
 
 
 def assert_refused(root: Path, expected: list[str], *args: str, code: int = 2) -> Result:
@@ -98,7 +102,7 @@ def assert_refused(root: Path, expected: list[str], *args: str, code: int = 2) -
     result = fleetgen(root, *(args or ("render",)))
     lines = result.stderr.splitlines()
     assert result.exit_code == code, result.output
-    assert lines == [*expected, summary(expected)], "\n".join(lines)
+    assert lines == [*expected, summary(expected, (args or ("render",))[0])], "\n".join(lines)
     assert state(root) == before, "a refused run changed rendered/"
     assert_clean(root)
     return result
