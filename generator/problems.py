@@ -37,6 +37,11 @@ class Location:
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
+def plural(count: int, word: str, many: str = "") -> str:
+    """``1 cluster``, ``2 clusters`` (``many``: an irregular plural)."""
+    return f"{count} {word if count == 1 else many or word + 's'}"
+
+
 def printable(text: str) -> str:
     """``text`` with control characters escaped (``\\n``, ``\\x1b``), so one problem is one line.
 

@@ -145,3 +145,13 @@ def test_read_only_commands_do_not_say_nothing_was_written(tmp_path: Path) -> No
         "  hint: compare with rendered/ at a revision (--against REF) or what two commits render "
         "to (--base REF --head REF), not both",
         "1 error"]
+
+
+def test_counts_agree_with_their_nouns(tmp_path: Path) -> None:
+    """Issue 19: '1 cluster, 1 node pool', never '1 clusters'."""
+    small_fleet(tmp_path, a="controlPlane: {endpoint: 10.0.0.1}\n")
+    result = fleetgen(tmp_path, "validate")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("1 cluster, ")
+    assert result.stdout.rstrip().endswith(": valid")
+    assert "clusters" not in result.stdout.split(",")[0]

@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 
 from generator.check.fleet import Cluster
 from generator.load.infra import AWS_PROD_SUBNETS
-from generator.problems import Problem
+from generator.problems import Problem, plural
 
 # tkg/client/validate.go:1673-1691 CheckClusterNameFormat, the Azure branch (1676-1678). The other
 # branch's rule is the DNS label every cluster name already is (model_base.Name), except that tanzu
@@ -78,7 +78,7 @@ def aws_existing_vpc(c: Cluster) -> Iterator[Problem]:
     wanted = AWS_PROD_SUBNETS if c.spec.plan == "prod" else 1
     if len(aws.subnets) < wanted:
         yield c.problem(("aws", "subnets"), "prod-zones",
-                        f"the prod plan in an existing VPC needs {wanted} subnets, not "
+                        f"the prod plan in an existing VPC needs {plural(wanted, 'subnet')}, not "
                         f"{len(aws.subnets)}", "tanzu creates no subnets in an existing VPC "
                         "(aws.vpc.existingID): list the three it uses")
     public = bool(aws.subnets[0].public.id)

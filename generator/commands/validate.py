@@ -8,7 +8,7 @@ from generator import pipeline
 from generator.cache.store import RenderCache
 from generator.commands.exits import EXIT_OK
 from generator.commands.output import err, out
-from generator.problems import format_problems
+from generator.problems import format_problems, plural
 
 
 def validate(root: Path, fmt: str) -> int:
@@ -18,7 +18,8 @@ def validate(root: Path, fmt: str) -> int:
     pipeline.wanted_files(root.resolve(), fleet, cache=cache)  # templates must render too
     if fmt == "text":
         err(format_problems(fleet.warnings, "text"))
-        out(f"{len(fleet.clusters)} clusters, {len(fleet.pools)} node pools: valid")
+        out(f"{plural(len(fleet.clusters), 'cluster')}, "
+            f"{plural(len(fleet.pools), 'node pool')}: valid")
     else:
         out(format_problems(fleet.warnings, fmt) or ("[]" if fmt == "json" else ""))
     return EXIT_OK

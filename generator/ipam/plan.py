@@ -23,7 +23,7 @@ from generator.check.fleet import Fleet, PoolUse
 from generator.net.addresses import AddressSet, PoolAddresses, parse_entry
 from generator.check.pools import capacity, demand, surge
 from generator.load.model import POOL_KINDS
-from generator.problems import FleetError, Location, Problem
+from generator.problems import FleetError, Location, Problem, plural
 from generator.yaml.fast import load_fast
 
 
@@ -352,7 +352,7 @@ def as_text(plan: Plan) -> str:
         out.append(f"  addresses  {p.addresses.addresses}  ({p.addresses.addresses.size} "
                    f"addresses, {p.allocatable} allocatable)")
         users = ", ".join(f"{u.spec.name} {demand(u)} ({u.spec.control_plane_replicas} cp + "
-                          f"{u.spec.worker_replicas} workers + {surge(u)} surge)"
+                          f"{plural(u.spec.worker_replicas, 'worker')} + {surge(u)} surge)"
                           for u in pool.users)
         out.append(f"  users      {users}")
         status = "SHORT" if p.headroom < 0 else "ok"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from generator.problems import plural
 from generator.load.model import DEFAULT_MACHINE, ClusterSpec
 from generator.load.sizes import resolve
 from generator.load.topology import (PROD_DEPLOYMENTS, WINDOWS_CLASS, FlatWorkers, tanzu_workers,
@@ -113,7 +114,8 @@ def _differences(tanzu: list[dict[str, Any]], rendered: list[dict[str, Any]]) ->
         if theirs["class"] != ours["class"]:
             out.append(f"{name}: tanzu uses class {theirs['class']}, not {ours['class']}")
         if theirs["replicas"] != ours["replicas"] and len(tanzu) == len(rendered):
-            out.append(f"{name}: tanzu builds {theirs['replicas']} workers, not {ours['replicas']}")
+            out.append(f"{name}: tanzu builds {plural(theirs['replicas'], 'worker')}, "
+                       f"not {ours['replicas']}")
         if theirs["failureDomain"] != ours["failureDomain"]:
             out.append(f"{name}: tanzu uses failure domain {theirs['failureDomain'] or '(none)'}, "
                        f"not {ours['failureDomain'] or '(none)'}")

@@ -7,17 +7,20 @@ it was (a test proves it byte for byte).
 
 from __future__ import annotations
 
+import os
 import subprocess
+import tempfile
 from pathlib import Path, PurePosixPath
 
 from generator.paths import INPUT_FILES, INPUT_FOLDERS
 from generator.problems import FleetError, Location, Problem
 
 
-def _git(repo: Path, *args: str, stdin: bytes | None = None) -> bytes:
+def _git(repo: Path, *args: str, stdin: bytes | None = None,
+         env: dict[str, str] | None = None) -> bytes:
     try:
         done = subprocess.run(["git", "-C", str(repo), *args], input=stdin, capture_output=True,
-                              check=False)
+                              check=False, env={**os.environ, **env} if env else None)
     except FileNotFoundError:
         raise FleetError([Problem(Location("."), "git", "git is not installed")]) from None
     if done.returncode != 0:
@@ -87,3 +90,71 @@ def export_fleet(repo: Path, commit: str, prefix: str, dest: Path) -> None:
                                           "a path at that revision leaves the fleet folder")])
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
+
+
+def _decode(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def changed_files(repo: Path, old: str, new: str | None, folder: str
+                  ) -> list[tuple[str, str, str]]:
+    """(status letter, old path, new path) of each file below ``folder`` deleted, modified or
+    renamed (git's own rename detection, -M) from ``old`` to ``new``; ``new`` None is the
+    working tree, compared through a copy of the index so that git's refresh of its stat data
+    never writes the real one. Paths are relative to the top of ``repo``."""
+    spec = f":(literal){folder}/"
+    args = ["diff", "-M", "--name-status", "-z", "--diff-filter=DMR", "--no-ext-diff", old,
+            *([new] if new is not None else []), "--", spec]
+    if new is not None:
+        out = _git(repo, *args)
+    else:
+        index = Path(_decode(_git(repo, "rev-parse", "--git-path", "index")).strip())
+        with tempfile.TemporaryDirectory(prefix="fleetgen-") as tmp:
+            copy = Path(tmp) / "index"
+            real = index if index.is_absolute() else repo / index
+            if real.is_file():
+                copy.write_bytes(real.read_bytes())
+            out = _git(repo, *args, env={"GIT_INDEX_FILE": str(copy)})
+    fields = [_decode(f) for f in out.split(b"\0")]
+    found: list[tuple[str, str, str]] = []
+    at = 0
+    while at < len(fields) and fields[at]:
+        status = fields[at][:1]
+        if status in "RC":
+            found.append((status, fields[at + 1], fields[at + 2]))
+            at += 3
+        else:
+            found.append((status, fields[at + 1], fields[at + 1]))
+            at += 2
+    return found
+
+
+def untracked_files(repo: Path, folder: str) -> list[str]:
+    """Files below ``folder`` that git does not track and does not ignore (not yet added), by
+    path relative to the top of ``repo``."""
+    out = _git(repo, "ls-files", "-o", "--exclude-standard", "-z", "--", f":(literal){folder}/")
+    return sorted(_decode(p) for p in out.split(b"\0") if p)
+
+
+def blobs_at(repo: Path, commit: str, paths: list[str]) -> dict[str, bytes]:
+    """The contents of ``paths`` (relative to the top of ``repo``) at ``commit``, in one
+    ``git cat-file --batch``; a path that is no file there is left out."""
+    asked = [p for p in dict.fromkeys(paths) if "\n" not in p]
+    if not asked:
+        return {}
+    batch = _git(repo, "cat-file", "--batch", stdin="".join(f"{commit}:{p}\n" for p in asked)
+                 .encode("utf-8", "surrogateescape"))
+    out: dict[str, bytes] = {}
+    offset = 0
+    for path in asked:
+        header_end = batch.index(b"\n", offset)
+        header = batch[offset:header_end].split()
+        if header[-1] == b"missing" or len(header) != 3:
+            offset = header_end + 1
+            continue
+        start = header_end + 1
+        size = int(header[2])
+        if header[1] == b"blob":
+            out[path] = batch[start:start + size]
+        offset = start + size + 1
+    return out

@@ -17,6 +17,7 @@ from rich.text import Text
 from generator.review.diff import Change, FieldChange
 from generator.check.pools import Capacity, capacity
 from generator.load.model import POOL_KINDS
+from generator.problems import plural
 from generator.review.result import Review
 from generator.review.risks import RISK_CLASSES, Risk
 
@@ -144,16 +145,12 @@ def _sections(review: Review) -> list[tuple[str, list[Change], list[Risk]]]:
              [r for r in review.risks if (r.cluster or SECTION_OTHER) == name]) for name in names]
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 def _risk_text(s: Summary) -> str:
     """Per class, the causes (rows) and the clusters they touch: "rollout 1 cause (200
     clusters)", not the 200 risks behind that one row."""
     return ", ".join(
-        f"{cls} {_plural(s.rows[cls], 'cause')}"
-        + (f" ({_plural(s.at_risk[cls], 'cluster')})" if s.at_risk[cls] else "")
+        f"{cls} {plural(s.rows[cls], 'cause')}"
+        + (f" ({plural(s.at_risk[cls], 'cluster')})" if s.at_risk[cls] else "")
         for cls in RISK_CLASSES if s.rows[cls]) or "none"
 
 
@@ -175,7 +172,7 @@ class RiskRow:
 
     @property
     def count(self) -> str:
-        return f"{len(self.names)} {'clusters' if self.clusters else 'objects'}"
+        return plural(len(self.names), "cluster" if self.clusters else "object")
 
     def text(self, few: int = 3, limit: int = 0) -> str:
         """The row in words: the risk itself, or a count and the first ``few`` names."""
@@ -225,7 +222,7 @@ def as_text(review: Review, console: Console) -> None:
         console.print(Text(line))
     s = summarize(review)
     headroom = "; pool headroom: " + ", ".join(_headroom(s)) if _headroom(s) else ""
-    console.print(Text(f"{s.clusters} clusters touched; objects +{s.counts['added']} "
+    console.print(Text(f"{plural(s.clusters, 'cluster')} touched; objects +{s.counts['added']} "
                        f"~{s.counts['changed']} -{s.counts['removed']}; addresses "
                        f"+{s.added_addresses} -{s.removed_addresses}; risks: "
                        f"{_risk_text(s)}{headroom} (compared with {review.compared})"))
@@ -316,7 +313,7 @@ def as_markdown(review: Review, max_bytes: int) -> str:
         lines = [line for c in changes for line in _change_lines(c)]
         lines += [f"! {r.cls}: {r.where} {r.message}" for r in risks]
         flags = ", ".join(sorted({r.cls for r in risks}))
-        section = (f"<details><summary>{_md_escape(name)}: {len(changes)} changes"
+        section = (f"<details><summary>{_md_escape(name)}: {plural(len(changes), 'change')}"
                    f"{', risks: ' + flags if flags else ''}</summary>\n\n```diff\n"
                    + "\n".join(lines).replace("```", "ˋˋˋ") + "\n```\n</details>\n")
         if len((text + section).encode()) > budget:

@@ -39,15 +39,15 @@ class Risk:
 
 WORDS = {"immutable-field": "{} cannot change on an existing cluster",
          "endpoint-change": "the control-plane endpoint changes",
-         "rollout": "{} changes, so machines are replaced"}
+         "rollout": "a change to {} replaces machines"}
 
 
 def _words(cls: str, whats: list[str]) -> str:
-    """The risk in words, for every rule of one class that one cause fired ("a and b change")."""
+    """The risk in words, for every rule of one class that one cause fired ("a and b"); the
+    words agree with any noun phrase, singular or plural (issue 19: no "settings changes")."""
     if len(whats) == 1:
         return WORDS[cls].format(whats[0])
-    joined = f"{', '.join(whats[:-1])} and {whats[-1]}"
-    return WORDS[cls].format(joined).replace(" changes,", " change,")
+    return WORDS[cls].format(f"{', '.join(whats[:-1])} and {whats[-1]}")
 _END = r"(?=$|[.\[])"
 _MD_ITEM = re.compile(r"spec\.topology\.workers\.machineDeployments\[[^\]]*\]$")
 

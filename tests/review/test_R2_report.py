@@ -142,7 +142,7 @@ def test_risk_rows_are_shortened_before_they_are_dropped() -> None:
 def test_sections_fill_what_the_risk_table_leaves() -> None:
     review = review_of(seven_risks()[:1], ["mgmt-a/dev/c0", "mgmt-a/dev/calm"])
     markdown = as_markdown(review, 65000)
-    assert "<details><summary>mgmt-a/dev/calm: 1 changes</summary>" in markdown
+    assert "<details><summary>mgmt-a/dev/calm: 1 change</summary>" in markdown
     assert markdown.index("| `rollout` |") < markdown.index("<details><summary>mgmt-a/dev/c0")
 
 

@@ -166,8 +166,8 @@ def test_one_patch_rolling_control_plane_and_workers_is_one_risk(tmp_path: Path)
     report = json.loads(fleetgen(repo, "diff", "--format", "json").stdout)
     assert [(r["class"], r["location"], r["message"]) for r in report["risks"]] == [
         ("rollout", "overlays/big/overlay.yaml:2:3",
-         "Cluster dev/api: control-plane machines or node network settings and worker machines "
-         "or node network settings change, so machines are replaced")]
+         "Cluster dev/api: a change to control-plane machines or node network settings and worker "
+         "machines or node network settings replaces machines")]
 
 
 def test_base_head_names_the_overlay_patch_at_the_head_commit(tmp_path: Path) -> None:

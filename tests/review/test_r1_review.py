@@ -84,8 +84,8 @@ def test_an_overlay_adding_ssh_keys_is_a_rollout(tmp_path: Path) -> None:
     write_tree(repo, {"overlays/ssh/overlay.yaml": SSH_OVERLAY})
     edit(repo, "clusters/dev/api.yaml", API, API + "overlays: [ssh]\n")
     found = messages(repo)
-    assert found == ["rollout: Cluster dev/api: the node users (ssh keys) changes, so machines "
-                     "are replaced"]
+    assert found == ["rollout: Cluster dev/api: a change to the node users (ssh keys) replaces "
+                     "machines"]
 
 
 AUDIT_OVERLAY = SSH_OVERLAY.replace("name: user", "name: auditLogging").replace(
