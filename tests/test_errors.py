@@ -155,3 +155,18 @@ def test_counts_agree_with_their_nouns(tmp_path: Path) -> None:
     assert result.stdout.startswith("1 cluster, ")
     assert result.stdout.rstrip().endswith(": valid")
     assert "clusters" not in result.stdout.split(",")[0]
+
+
+@pytest.mark.parametrize(("text", "at"), [
+    ('controlPlane: {endpoint: 10.0.0.1}\nnote: "unterminated value\ncni: antrea\n', "2:7"),
+    ("controlPlane: {endpoint: 10.0.0.1}\nlabels: {a: b\ncni: antrea\n", "3:4"),
+])
+def test_an_unclosed_quote_or_bracket_is_reported_where_it_opens(tmp_path: Path, text: str,
+                                                                  at: str) -> None:
+    """Issue 19: not at the end of the file, where the scanner gave up; where the parser stops
+    inside an open bracket, the message says where the bracket opens."""
+    small_fleet(tmp_path, a=text)
+    first = render_fails(tmp_path)[0]
+    assert first.startswith(f"clusters/dev/a.yaml:{at}: error[yaml-syntax]: "), first
+    if at == "3:4":
+        assert first.endswith("(it starts at line 2, column 9)"), first

@@ -105,6 +105,8 @@ def _yaml_problem(exc: YAMLError, file: str) -> Problem:
 
 def _marked_problem(exc: MarkedYAMLError, file: str, code: str, hint: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
+    if exc.context_mark is not None and "end of stream" in str(exc.problem or ""):
+        mark = exc.context_mark  # an unclosed quote or bracket: where it opens, not the file's end
     line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
     message = " ".join(part for part in (exc.context, exc.problem) if part) or str(exc)
     if code == "duplicate-key":
@@ -114,6 +116,10 @@ def _marked_problem(exc: MarkedYAMLError, file: str, code: str, hint: str) -> Pr
         message = (f"duplicate key '{key.group(1) if key else '?'}'"
                    + (f" (first at line {first.line + 1})" if first is not None else ""))
     message = message.split(' in "<unicode string>"')[0]
+    start = exc.context_mark
+    if code != "duplicate-key" and start is not None and mark is not start and \
+            start.line != (mark.line if mark is not None else start.line):
+        message += f" (it starts at line {start.line + 1}, column {start.column + 1})"
     return Problem(Location(file, line, col), code, " ".join(message.split()), hint)
 
 

@@ -29,7 +29,7 @@ CASES = {
     "unclosed flow list": (
         WEB + "workers: [{name: md-0, replicas: 1}\n",
         ["clusters/dev/web.yaml:4:1: error[yaml-syntax]: while parsing a flow sequence did not "
-         "find expected ',' or ']'"]),
+         "find expected ',' or ']' (it starts at line 3, column 10)"]),
     "tab indentation": (
         "controlPlane:\n\tendpoint: 10.0.0.10\n",
         ["clusters/dev/web.yaml:2:1: error[yaml-syntax]: while scanning for the next token found "
