@@ -170,3 +170,25 @@ def test_an_unclosed_quote_or_bracket_is_reported_where_it_opens(tmp_path: Path,
     assert first.startswith(f"clusters/dev/a.yaml:{at}: error[yaml-syntax]: "), first
     if at == "3:4":
         assert first.endswith("(it starts at line 2, column 9)"), first
+
+
+def test_bounds_are_in_fleetgens_words_not_pydantics(tmp_path: Path) -> None:
+    """Issue 19: no 'Input should be …' nor 'List should have …' reaches a user."""
+    small_fleet(tmp_path, a="controlPlane: {endpoint: 10.0.0.1}\n"
+                            "workers: [{name: md-0, replicas: -1}]\n"
+                            "sshAuthorizedKeys: [ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA a, "
+                            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB b]\n")
+    lines = render_fails(tmp_path)
+    assert "clusters/dev/a.yaml:2:34: error[invalid-value]: workers[0].replicas must be at least "\
+           "0, not the number -1" in lines
+    assert "clusters/dev/a.yaml:3:20: error[invalid-value]: sshAuthorizedKeys must hold at most "\
+           "1 item, not 2" in lines
+    assert not [line for line in lines if "should" in line or "Value error" in line]
+
+
+def test_a_missing_fleetgen_yaml_key_hints_at_fleetgen_yaml_only(tmp_path: Path) -> None:
+    small_fleet(tmp_path, a="controlPlane: {endpoint: 10.0.0.1}\n")
+    write_tree(tmp_path, {"fleetgen.yaml": "gitops: {}\n"})
+    lines = render_fails(tmp_path)
+    assert lines[:2] == ["fleetgen.yaml:1:1: error[missing-key]: missing required key "
+                         "'repository' in gitops", "  hint: add 'repository:' here"]

@@ -17,8 +17,8 @@ from generator.load.inventory import ClusterInventory, Origin, locate
 from generator.load.model import ClusterSpec
 from generator.load.schema import allowed_keys
 from generator.paths import Unsafe, read_input
-from generator.problems import (FleetError, Location, Problem, did_you_mean, path_text, refused,
-                                show_value)
+from generator.problems import (FleetError, Location, Problem, did_you_mean, path_text, plural,
+                                refused, show_value)
 from generator.secrets import MASK, is_secret_key, is_secret_value
 from generator.yaml.load import Path_, load_positioned
 
@@ -106,7 +106,8 @@ def _problem(inv: Locator, data: dict[str, Any], err: ErrorDetails,
         key = str(tail[0]) if tail else "?"
         return Problem(inv.locate(path, key=True), "missing-key",
                        f"missing required key '{key}'{where}",
-                       f"add '{key}:' here or in a _defaults.yaml above this file")
+                       f"add '{key}:' here" + (" or in a _defaults.yaml above this file"
+                                               if model is ClusterSpec else ""))
     value = _get(data, path)
     # A mapping key that fails validation (pydantic's loc ends in '[key]') is pointed at as a key.
     location = inv.locate(path, key=bool(loc) and loc[-1] == "[key]")
@@ -120,10 +121,34 @@ def _problem(inv: Locator, data: dict[str, Any], err: ErrorDetails,
         hint = did_you_mean(str(value), options) or f"use one of: {', '.join(o for o in options if o)}"
         return Problem(location, "invalid-value", f"{_name(path)}: {show_value(value)} is not allowed",
                        hint)
+    constraint = _constraint(kind, err.get("ctx") or {}, value)
+    if constraint:
+        return Problem(location, "invalid-value", f"{_name(path)} {constraint}")
     message = err["msg"].removeprefix("Value error, ")
     if is_secret_value(value) or any(is_secret_key(str(part)) for part in path):
         message = message.replace(str(value), MASK)
     return Problem(location, "invalid-value", f"{_name(path)}: {message}")
+
+
+def _constraint(kind: str, ctx: dict[str, Any], value: Any) -> str:
+    """A bound the value breaks, in fleetgen's words (pydantic's say 'Input should be …')."""
+    shown = "" if is_secret_value(value) else f", not {show_value(value)}"
+    count = f", not {len(value)}" if isinstance(value, (list, dict, str)) else ""
+    bound = {"greater_than_equal": ("must be at least", "ge"),
+             "greater_than": ("must be more than", "gt"),
+             "less_than_equal": ("must be at most", "le"),
+             "less_than": ("must be less than", "lt")}.get(kind)
+    if bound is not None and bound[1] in ctx:
+        return f"{bound[0]} {ctx[bound[1]]}{shown}"
+    sized = {"too_short": ("at least", "min_length", "item"),
+             "too_long": ("at most", "max_length", "item"),
+             "string_too_short": ("at least", "min_length", "character"),
+             "string_too_long": ("at most", "max_length", "character")}.get(kind)
+    if sized is not None and sized[1] in ctx:
+        return f"must hold {sized[0]} {plural(int(ctx[sized[1]]), sized[2])}{count}"
+    if kind == "string_pattern_mismatch" and "pattern" in ctx:
+        return f"does not have the expected form ({ctx['pattern']}){shown}"
+    return ""
 
 
 def data_path(data: Any, loc: tuple[int | str, ...]) -> tuple[Path_, Path_]:
