@@ -25,6 +25,23 @@ if TYPE_CHECKING:
 app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode=None,
                   help="Render TKG / Cluster API cluster inventories into GitOps manifests.")
 
+def _argument_types_hidden() -> None:
+    """Recent typer prints an argument's Python type after its metavar (``FILE...
+    <list[Path]>``); fleetgen's arguments say what they are in the metavar, so the type is left
+    out. Only where typer has that method; older typer prints no type at all."""
+    argument = getattr(getattr(typer, "core", None), "TyperArgument", None)
+    original = getattr(argument, "display_type_rich", None)
+    if argument is None or original is None:
+        return
+
+    def display_type_rich(self: Any, ctx: Any) -> Any:
+        return None if getattr(self, "metavar", None) else original(self, ctx)
+
+    argument.display_type_rich = display_type_rich
+
+
+_argument_types_hidden()
+
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 
 
@@ -117,9 +134,9 @@ def render(
     force: Annotated[bool, typer.Option("--force", help="Overwrite generated files edited by "
                                         "hand.")] = False,
     select: Annotated[Optional[list[str]], typer.Option(
-        "--select", help="Only these clusters: name, mgmt/ns/name, file path (globs allowed) or "
+        "--select", metavar="PATTERN", help="Only these clusters: name, mgmt/ns/name, file path (globs allowed) or "
         "label:KEY=VALUE; repeatable.")] = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, metavar="N",
                                       help="Render in N processes (same output).")] = 1,
     quiet: QuietOption = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Render every cluster again "
@@ -156,8 +173,10 @@ def validate(
 
 @app.command()
 def explain(
-    cluster: Annotated[str, typer.Argument(help="Cluster name, mgmt/ns/name or inventory file.")],
-    field: Annotated[Optional[str], typer.Argument(help="A field, e.g. network.pods.")] = None,
+    cluster: Annotated[str, typer.Argument(help="Cluster name, mgmt/ns/name or inventory file.",
+                                           metavar="CLUSTER")],
+    field: Annotated[Optional[str], typer.Argument(help="A field, e.g. network.pods.",
+                                                   metavar="FIELD")] = None,
     root: RootOption = Path("."),
 ) -> None:
     """Show each effective value of a cluster and the file:line it came from.
@@ -194,21 +213,22 @@ class DiffFormat(str, Enum):
 def diff(
     root: RootOption = Path("."),
     against: Annotated[Optional[str], typer.Option(
-        "--against", help="Compare with rendered/ at this git revision (e.g. origin/main).")] = None,
+        "--against", metavar="REF", help="Compare with rendered/ at this git revision (e.g. origin/main).")] = None,
     base: Annotated[Optional[str], typer.Option(
-        "--base", help="Compare what two commits' inventories render to: the old one.")] = None,
-    head: Annotated[Optional[str], typer.Option("--head", help="… and the new one.")] = None,
+        "--base", metavar="REF", help="Compare what two commits' inventories render to: the old one.")] = None,
+    head: Annotated[Optional[str], typer.Option("--head", metavar="REF", help="… and the new one.")] = None,
     live: Annotated[Optional[list[Path]], typer.Option(
-        "--live", help="IPAM exports (see ipam plan) to tell addresses in use: one per "
+        "--live", metavar="FILE", help="Live exports (kubectl get … -A -o yaml; see the README's "
+        "'Adopting existing clusters'): compare with what runs, and tell addresses in use. One per "
         "management cluster, repeatable, or several in one file (one YAML document each).",
         dir_okay=False)] = None,
     fmt: Annotated[DiffFormat, typer.Option("--format", help="Output format.")] = DiffFormat.text,
-    max_bytes: Annotated[int, typer.Option("--max-bytes", min=1000,
+    max_bytes: Annotated[int, typer.Option("--max-bytes", min=1000, metavar="N",
                                            help="Markdown size budget.")] = 65_000,
     fail_on: Annotated[Optional[str], typer.Option(
-        "--fail-on", help=f"Exit 4 when one of these risk classes is found: "
+        "--fail-on", metavar="CLASS,…", help=f"Exit 4 when one of these risk classes is found: "
         f"{','.join(RISK_CLASSES)}.")] = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, metavar="N",
                                       help="Render in N processes (same output).")] = 1,
     quiet: QuietOption = False,
 ) -> None:
@@ -230,6 +250,7 @@ def diff(
 @app.command()
 def init(
     target: Annotated[Path, typer.Argument(help="The folder to create the fleet repository in.",
+                                           metavar="DIR",
                                            file_okay=False)],
 ) -> None:
     """Scaffold a fleet repository that renders at once: clusters/ with one example cluster,
@@ -252,7 +273,8 @@ app.add_typer(new_app, name="new")
 
 @new_app.command("cluster")
 def new_cluster_command(
-    path: Annotated[Path, typer.Argument(help="The new inventory file, under clusters/.")],
+    path: Annotated[Path, typer.Argument(help="The new inventory file, under clusters/.",
+                                         metavar="FILE")],
     root: RootOption = Path("."),
 ) -> None:
     """Write a commented inventory for a new cluster: only the keys it must still set, and the
@@ -323,7 +345,7 @@ class PlanFormat(str, Enum):
 def ipam_plan(
     root: RootOption = Path("."),
     live: Annotated[Optional[Path], typer.Option(
-        "--live", help="kubectl get ipaddresses,ipaddressclaims,inclusterippools,"
+        "--live", metavar="FILE", help="kubectl get ipaddresses,ipaddressclaims,inclusterippools,"
         "globalinclusterippools -A -o yaml, from one management cluster.", dir_okay=False)] = None,
     fmt: Annotated[PlanFormat, typer.Option("--format", help="Output format.")] = PlanFormat.text,
 ) -> None:
@@ -343,6 +365,7 @@ def ipam_plan(
 @ipam_app.command("migrate")
 def ipam_migrate(
     files: Annotated[list[Path], typer.Argument(help="YAML files holding pools.", dir_okay=False,
+                                                metavar="FILE...",
                                                 exists=True)],
     write: Annotated[bool, typer.Option("--write", help="Rewrite the files in place (comments "
                                         "are not kept).")] = False,

@@ -203,3 +203,24 @@ def test_root_discovery_stops_at_the_git_repository(tmp_path: Path,
     result = fleetgen(None, "validate")
     assert result.exit_code == 2
     assert "clusters" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_help_shows_no_python_types() -> None:
+    """Issue 19: `<list[str]>`, `<list[Path]>` and `<str>` are Python, not usage."""
+    import re
+
+    import typer.main
+
+    from generator.cli import app
+    from support.cli import fleetgen
+
+    def paths(command: object, prefix: list[str]) -> list[list[str]]:
+        subs = getattr(command, "commands", None)
+        if not isinstance(subs, dict):
+            return [prefix]
+        return [p for name, sub in sorted(subs.items()) for p in paths(sub, [*prefix, name])]
+
+    for args in paths(typer.main.get_command(app), []):
+        text = fleetgen(None, *args, "--help").stdout
+        leaked = re.findall(r"<(?:list\[[^>]*\]|str|int|Path|float)>", text)
+        assert not leaked, (args, leaked)
