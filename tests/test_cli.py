@@ -52,7 +52,7 @@ def test_explain_tells_inherited_and_default_values_apart() -> None:
     lines = fleetgen(REPO, "explain", "mgmt-site-a/dev/web").stdout.splitlines()
     by_field = {line.split()[0]: line for line in lines}
     assert by_field["managementCluster"].endswith("(clusters/site-a/_defaults.yaml:3:20)")
-    assert by_field["network.pods"].endswith('["100.96.0.0/11"]  (default)')
+    assert by_field["network.pods"].endswith('["100.96.0.0/11"]  (from ipFamily ipv4)')
     assert by_field["name"].endswith("(file name)")
 
 
@@ -224,3 +224,54 @@ def test_help_shows_no_python_types() -> None:
         text = fleetgen(None, *args, "--help").stdout
         leaked = re.findall(r"<(?:list\[[^>]*\]|str|int|Path|float)>", text)
         assert not leaked, (args, leaked)
+
+
+def _explained_fleet(root: Path) -> Path:
+    from support.fleets import VSPHERE_DEFAULTS, write_tree
+    return write_tree(root, {
+        "clusters/_defaults.yaml": VSPHERE_DEFAULTS + "plan: prod\n",
+        "clusters/dev/web.yaml": "controlPlane: {endpoint: 10.9.0.1}\noverlays: [big]\n",
+        "clusters/dev/web.overlay.yaml": (
+            "patches:\n- target: {kind: Cluster}\n  patch: |\n"
+            "    - op: add\n      path: /metadata/labels/tier\n      value: gold\n"),
+        "overlays/base/overlay.yaml": "labels:\n- pairs: {team: ops}\n",
+        "overlays/big/overlay.yaml": (
+            "components: [../base]\npatches:\n- target: {kind: Cluster}\n  patch: |\n"
+            "    apiVersion: cluster.x-k8s.io/v1beta1\n    kind: Cluster\n"
+            "    metadata: {name: any}\n    spec:\n      topology:\n        variables:\n"
+            "        - name: worker\n          value: {machine: {numCPUs: 8}}\n")})
+
+
+def test_explain_names_the_plan_family_and_infrastructure_behind_defaults(tmp_path: Path) -> None:
+    """Issue 19: 'from plan prod' rather than '(default)' where the plan decides."""
+    root = _explained_fleet(tmp_path)
+    lines = fleetgen(root, "explain", "web").stdout.splitlines()
+    by_field = {line.split()[0]: line for line in lines}
+    assert by_field["controlPlane.replicas"].endswith("3  (from plan prod)")
+    assert by_field["workers[2].replicas"].endswith("(from plan prod)")
+    assert by_field["network.services"].endswith("(from ipFamily ipv4)")
+    assert by_field["kubernetes.class"].endswith("(from infrastructure vsphere)")
+    assert by_field["plan"].endswith("(clusters/_defaults.yaml:13:7)")
+
+
+def test_explain_lists_what_the_overlays_change_at_their_patches(tmp_path: Path) -> None:
+    root = _explained_fleet(tmp_path)
+    result = fleetgen(root, "explain", "web")
+    assert result.exit_code == 0, result.stderr
+    tail = result.stdout.splitlines()[-4:]
+    assert tail == [
+        "overlays (applied to the rendered objects after the values above, in this order):",
+        "  overlays/base/overlay.yaml  common labels on every object: team",
+        "  overlays/big/overlay.yaml:3:3  patches[0] on kind=Cluster: "
+        "spec.topology.variables[name=worker].value.machine.numCPUs",
+        "  clusters/dev/web.overlay.yaml:2:3  patches[0] on kind=Cluster: "
+        "add /metadata/labels/tier"]
+
+
+def test_explain_suggests_the_field_meant(tmp_path: Path) -> None:
+    root = _explained_fleet(tmp_path)
+    result = fleetgen(root, "explain", "web", "network.nameserver")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[:2] == [
+        "clusters/dev/web.yaml: error[unknown-field]: cluster 'web' has no field "
+        "'network.nameserver'", "  hint: did you mean 'network.nameservers'?"]

@@ -10,7 +10,9 @@ from generator import pipeline
 from generator.check.fleet import Cluster, Fleet
 from generator.commands.exits import EXIT_OK
 from generator.commands.output import out
-from generator.problems import FleetError, Location, Problem, path_text
+from generator.overlay.load import Overlay, load_overlay, load_overlay_file
+from generator.paths import cluster_overlay_file
+from generator.problems import FleetError, Location, Problem, did_you_mean, path_text
 from generator.yaml.load import Path_
 
 
@@ -40,12 +42,33 @@ def _leaves(value: Any, path: Path_) -> Iterator[tuple[Path_, Any]]:
 
 
 def explain(root: Path, query: str, field: str | None) -> int:
-    """The command: one line per effective value of the cluster ``query`` names."""
+    """The command: one line per effective value of the cluster ``query`` names, then what its
+    overlays change in the rendered objects."""
     fleet = pipeline.load_fleet(root.resolve())
-    rows = explain_rows(find_cluster(fleet, query), field)
+    cluster = find_cluster(fleet, query)
+    rows = explain_rows(cluster, field)
     width = max(len(r[0]) for r in rows)
     out("\n".join(f"{name:<{width}}  {value}  ({source})" for name, value, source in rows))
+    patched = overlay_rows(root.resolve(), cluster) if field is None else []
+    if patched:
+        out("overlays (applied to the rendered objects after the values above, in this order):")
+        out("\n".join(f"  {where}  {what}" for where, what in patched))
     return EXIT_OK
+
+
+def _default_source(cluster: Cluster, path: Path_) -> str:
+    """Where a value nobody wrote comes from: the plan, the IP family, the infrastructure."""
+    spec = cluster.spec
+    if path == ("name",):
+        return "file name"
+    if path == ("controlPlane", "replicas") or (
+            path[:1] == ("workers",) and ("workers",) not in cluster.inventory.origins):
+        return f"from plan {spec.plan}"  # the plan's machine count, or its machine deployments
+    if path[:2] in (("network", "pods"), ("network", "services")):
+        return f"from ipFamily {spec.network.ip_family}"
+    if path == ("kubernetes", "class"):
+        return f"from infrastructure {spec.infrastructure}"
+    return "default"
 
 
 def explain_rows(cluster: Cluster, field: str | None = None) -> list[tuple[str, str, str]]:
@@ -58,10 +81,70 @@ def explain_rows(cluster: Cluster, field: str | None = None) -> list[tuple[str, 
                           or name.startswith(field + "[")):
             continue
         origin = cluster.inventory.origins.get(path)
-        source = str(origin.value) if origin else ("file name" if path == ("name",) else "default")
+        source = str(origin.value) if origin else _default_source(cluster, path)
         rows.append((name, json.dumps(value, ensure_ascii=False), source))
     if field and not rows:
+        names = {path_text(p[:end]) for p, _ in _leaves(effective, ()) for end in
+                 range(1, len(p) + 1) if not isinstance(p[end - 1], int)}
         raise FleetError([Problem(Location(cluster.inventory.file), "unknown-field",
                                   f"cluster '{cluster.spec.name}' has no field '{field}'",
-                                  "run `fleetgen explain CLUSTER` to list every field")])
+                                  did_you_mean(field, names)
+                                  or "run `fleetgen explain CLUSTER` to list every field")])
+    return rows
+
+
+def _overlays(root: Path, cluster: Cluster) -> list[Overlay]:
+    found = [load_overlay(root, name) for name in cluster.spec.overlays]
+    own = cluster_overlay_file(cluster.inventory.file)
+    if (root / own).is_file():
+        found.append(load_overlay_file(root, Path(own)))
+    return found
+
+
+def _patch_paths(document: Any, path: Path_ = ()) -> Iterator[str]:
+    """The fields a strategic-merge patch document writes (named list items as ``[name=…]``)."""
+    if isinstance(document, dict):
+        for key, value in document.items():
+            if path == () and key in ("apiVersion", "kind"):
+                continue
+            if path == ("metadata",) and key in ("name", "namespace"):
+                continue
+            yield from _patch_paths(value, (*path, key))
+    elif isinstance(document, list) and document and all(
+            isinstance(v, dict) and "name" in v for v in document):
+        for item in document:
+            rest = {k: v for k, v in item.items() if k != "name"}
+            yield from _patch_paths(rest, (*path, f"[name={item['name']}]")) if rest else \
+                iter([path_text((*path, f"[name={item['name']}]"))])
+    elif path:
+        yield path_text(path)
+
+
+def overlay_rows(root: Path, cluster: Cluster) -> list[tuple[str, str]]:
+    """(patch entry file:line, what it changes) for every patch of the cluster's overlays, in
+    the order they apply (components first, then patches, then labels and annotations)."""
+    rows: list[tuple[str, str]] = []
+
+    def walk(overlay: Overlay) -> None:
+        for component in overlay.components:
+            walk(component)
+        for patch in overlay.patches:
+            target = f"{patch.target.text or 'any object'}" if patch.target else "its object"
+            if patch.json6902:
+                fields = [f"{op.get('op')} {op.get('path')}" for op in patch.documents
+                          if isinstance(op, dict)]
+            else:
+                fields = sorted({f for doc in patch.documents for f in _patch_paths(doc)})
+            rows.append((str(patch.location), f"{patch.label} on {target}: "
+                                               f"{', '.join(fields) or 'nothing'}"))
+        for kind, pairs in (("labels", overlay.labels), ("annotations", overlay.annotations)):
+            if pairs:
+                rows.append((overlay.file, f"common {kind} on every object: "
+                                           f"{', '.join(k for k, _ in pairs)}"))
+
+    try:
+        for overlay in _overlays(root, cluster):
+            walk(overlay)
+    except FleetError:
+        return []  # the render reports what is wrong with the overlay
     return rows
