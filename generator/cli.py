@@ -42,6 +42,31 @@ def _argument_types_hidden() -> None:
 
 _argument_types_hidden()
 
+# --- shell completion: cheap, from file names only (nothing is validated while a user types) ----
+
+def complete_clusters(root: Path | None, incomplete: str) -> list[str]:
+    """Cluster names for the shell: the inventory file names below the fleet's clusters/."""
+    from generator.paths import CLUSTERS_DIR, CLUSTER_OVERLAY_SUFFIX, DEFAULTS_FILE, find_root, walk
+    files, _ = walk(find_root(root or Path(".")) / CLUSTERS_DIR)
+    names = {Path(rel).stem for rel, _ in files if rel.endswith(".yaml")
+             and Path(rel).name != DEFAULTS_FILE and not rel.endswith(CLUSTER_OVERLAY_SUFFIX)}
+    return sorted(n for n in names if n.startswith(incomplete))
+
+
+def complete_select(root: Path | None, incomplete: str) -> list[str]:
+    """--select patterns: cluster names, and the label: form."""
+    return [*complete_clusters(root, incomplete),
+            *(["label:"] if "label:".startswith(incomplete) else [])]
+
+
+def complete_classes(incomplete: str) -> list[str]:
+    """--fail-on classes, comma-separated: the part after the last comma is completed."""
+    done, _, last = incomplete.rpartition(",")
+    given = set(done.split(",")) if done else set()
+    prefix = f"{done}," if done else ""
+    return [prefix + c for c in RISK_CLASSES if c.startswith(last) and c not in given]
+
+
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 
 
@@ -134,7 +159,8 @@ def render(
     force: Annotated[bool, typer.Option("--force", help="Overwrite generated files edited by "
                                         "hand.")] = False,
     select: Annotated[Optional[list[str]], typer.Option(
-        "--select", metavar="PATTERN", help="Only these clusters: name, mgmt/ns/name, file path (globs allowed) or "
+        "--select", metavar="PATTERN", autocompletion=lambda ctx, incomplete: complete_select(
+            ctx.params.get("root"), incomplete), help="Only these clusters: name, mgmt/ns/name, file path (globs allowed) or "
         "label:KEY=VALUE; repeatable.")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, metavar="N",
                                       help="Render in N processes (same output).")] = 1,
@@ -174,6 +200,8 @@ def validate(
 @app.command()
 def explain(
     cluster: Annotated[str, typer.Argument(help="Cluster name, mgmt/ns/name or inventory file.",
+                                           autocompletion=lambda ctx, incomplete: complete_clusters(
+                                               ctx.params.get("root"), incomplete),
                                            metavar="CLUSTER")],
     field: Annotated[Optional[str], typer.Argument(help="A field, e.g. network.pods.",
                                                    metavar="FIELD")] = None,
@@ -226,7 +254,8 @@ def diff(
     max_bytes: Annotated[int, typer.Option("--max-bytes", min=1000, metavar="N",
                                            help="Markdown size budget.")] = 65_000,
     fail_on: Annotated[Optional[str], typer.Option(
-        "--fail-on", metavar="CLASS,…", help=f"Exit 4 when one of these risk classes is found: "
+        "--fail-on", metavar="CLASS,…", autocompletion=lambda incomplete: complete_classes(
+            incomplete), help=f"Exit 4 when one of these risk classes is found: "
         f"{','.join(RISK_CLASSES)}.")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, metavar="N",
                                       help="Render in N processes (same output).")] = 1,

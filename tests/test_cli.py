@@ -275,3 +275,31 @@ def test_explain_suggests_the_field_meant(tmp_path: Path) -> None:
     assert result.stderr.splitlines()[:2] == [
         "clusters/dev/web.yaml: error[unknown-field]: cluster 'web' has no field "
         "'network.nameserver'", "  hint: did you mean 'network.nameservers'?"]
+
+
+@pytest.mark.parametrize(("words", "cword", "expected"), [
+    ("fleetgen explain we", 2, ["web"]),
+    ("fleetgen render --select a", 3, ["api"]),
+    ("fleetgen render --select la", 3, ["label:"]),
+    ("fleetgen diff --fail-on rollout,cl", 3, ["rollout,cluster-removed"]),
+    ("fleetgen diff --fail-on endpoint-", 3, ["endpoint-change", "endpoint-reused"]),
+])
+def test_shell_completion_of_clusters_patterns_and_risk_classes(
+        tmp_path: Path, words: str, cword: int, expected: list[str]) -> None:
+    """Issue 19, through the real completion protocol of the installed program (bash), from a
+    folder inside the fleet."""
+    import os
+    import subprocess
+    import sys
+
+    from support.fleets import VSPHERE_DEFAULTS, write_tree
+    write_tree(tmp_path, {"clusters/_defaults.yaml": VSPHERE_DEFAULTS,
+                          "clusters/dev/web.yaml": "controlPlane: {endpoint: 10.9.0.1}\n",
+                          "clusters/dev/web.overlay.yaml": "patches: []\n",
+                          "clusters/dev/api.yaml": "controlPlane: {endpoint: 10.9.0.2}\n"})
+    env = {**os.environ, "_FLEETGEN_COMPLETE": "complete_bash", "COMP_WORDS": words,
+           "COMP_CWORD": str(cword)}
+    done = subprocess.run([sys.executable, "-c", "from generator.launcher import main; main()"],
+                          cwd=tmp_path / "clusters" / "dev", env=env, capture_output=True,
+                          text=True, check=False)
+    assert done.stdout.split() == expected, done.stderr
