@@ -33,6 +33,7 @@ SKELETON = {
     f"{OVERLAYS_DIR}/README.md": "overlays-README.md",
     ".gitignore": "gitignore",
     ".github/workflows/fleetgen.yml": "pull-request-workflow.yml",
+    ".github/workflows/fleetgen-nightly.yml": "nightly-workflow.yml",
     "README.md": "fleet-README.md",
 }
 
@@ -56,9 +57,17 @@ def pull_request_workflow(install: str) -> str:
     return _skeleton(SKELETON[".github/workflows/fleetgen.yml"]).replace("@INSTALL@", install)
 
 
+def nightly_workflow(install: str) -> str:
+    """The nightly workflow (drift render, optional live drift), installing with ``install``:
+    docs/ci/github-nightly.yml is this text with SOURCE_INSTALL, init writes it pinned."""
+    return _skeleton(SKELETON[".github/workflows/fleetgen-nightly.yml"]).replace("@INSTALL@",
+                                                                                 install)
+
+
 def _fleet_files(version: str) -> dict[str, str]:
     texts = {rel: _skeleton(name) for rel, name in SKELETON.items()}
     texts[".github/workflows/fleetgen.yml"] = pull_request_workflow(pinned_install(version))
+    texts[".github/workflows/fleetgen-nightly.yml"] = nightly_workflow(pinned_install(version))
     texts["README.md"] = texts["README.md"].replace("@VERSION@", version)
     return {SCHEMA_FILE: schema_text(), **texts}
 

@@ -47,7 +47,8 @@ def test_init_writes_a_fleet_that_renders_and_a_second_render_changes_nothing(
     root = tmp_path / "fleet"
     written = init_fleet(root)
     assert {p.relative_to(root).as_posix() for p in written} == {
-        ".fleetgen/inventory.schema.json", ".github/workflows/fleetgen.yml", ".gitignore",
+        ".fleetgen/inventory.schema.json", ".github/workflows/fleetgen-nightly.yml",
+        ".github/workflows/fleetgen.yml", ".gitignore",
         "README.md", "clusters/_defaults.yaml", "clusters/example/dev/_defaults.yaml",
         "clusters/example/dev/hello.yaml", "overlays/README.md"}
     first = pipeline.render(root)
@@ -94,6 +95,16 @@ def test_init_workflow_is_the_documented_one_with_a_pinned_install(tmp_path: Pat
     workflow = (tmp_path / ".github" / "workflows" / "fleetgen.yml").read_text()
     assert workflow == pull_request_workflow(pinned_install())
     assert 'pip install "fleetgen==' in workflow and SOURCE_INSTALL not in workflow
+
+
+def test_init_scaffolds_the_nightly_workflow_too(tmp_path: Path) -> None:
+    """Issue 19: the nightly drift render (and optional live drift), pinned like the other."""
+    from generator.commands.init import nightly_workflow
+    init_fleet(tmp_path)
+    nightly = (tmp_path / ".github" / "workflows" / "fleetgen-nightly.yml").read_text()
+    assert nightly == nightly_workflow(pinned_install())
+    documented = (REPO / "docs" / "ci" / "github-nightly.yml").read_text()
+    assert documented == nightly_workflow(SOURCE_INSTALL)
 
 
 def test_documented_pull_request_workflow_is_the_one_init_writes_but_installs_from_source() -> None:
