@@ -192,3 +192,20 @@ def test_a_missing_fleetgen_yaml_key_hints_at_fleetgen_yaml_only(tmp_path: Path)
     lines = render_fails(tmp_path)
     assert lines[:2] == ["fleetgen.yaml:1:1: error[missing-key]: missing required key "
                          "'repository' in gitops", "  hint: add 'repository:' here"]
+
+
+def test_an_identity_ref_written_as_kind_slash_name_hints_at_the_mapping(tmp_path: Path) -> None:
+    """Issue 19: `identityRef: AWSClusterControllerIdentity/default` gets a hint, not a bare
+    wrong-type."""
+    write_tree(tmp_path, {"clusters/_defaults.yaml": (
+        "managementCluster: mgmt-a\ninfrastructure: aws\nnamespace: dev\n"
+        "kubernetes: {version: v1.27.5+vmware.1-tkg.1}\n"
+        "aws: {region: eu-west-1, sshKeyName: k, identityRef: AWSClusterControllerIdentity/default}\n"),
+        "clusters/dev/shop.yaml": "plan: dev\n"})
+    lines = render_fails(tmp_path)
+    assert lines[:2] == [
+        "clusters/_defaults.yaml:5:54: error[wrong-type]: aws.identityRef must be a mapping, not "
+        "'AWSClusterControllerIdentity/default'",
+        "  hint: identityRef is a mapping: {kind: AWSClusterRoleIdentity, name: NAME} (kind: "
+        "AWSClusterRoleIdentity, AWSClusterStaticIdentity or AWSClusterControllerIdentity) "
+        "(here: {kind: AWSClusterControllerIdentity, name: default})"]

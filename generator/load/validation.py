@@ -114,7 +114,7 @@ def _problem(inv: Locator, data: dict[str, Any], err: ErrorDetails,
     if kind in _TYPE_NAMES:
         return Problem(location, "wrong-type",
                        f"{_name(path)} must be {_TYPE_NAMES[kind]}, not {show_value(value)}",
-                       _type_hint(kind, value))
+                       _reference_hint(path, value) or _type_hint(kind, value))
     if kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
         options = [o.strip().strip("'") for o in str(expected).replace(" or ", ",").split(",")]
@@ -183,6 +183,25 @@ def _name(path: Path_) -> str:
 
 def _describe(path: Path_) -> str:
     return f" in {_name(path)}" if path else ""
+
+
+# The mapping each identityRef is, by the section it is in: written `Kind/name` (as kubectl
+# prints it) it gets this hint rather than a bare wrong-type.
+_REFERENCES = {"aws": "{kind: AWSClusterRoleIdentity, name: NAME} (kind: AWSClusterRoleIdentity, "
+                      "AWSClusterStaticIdentity or AWSClusterControllerIdentity)",
+               "vsphere": "{kind: VSphereClusterIdentity, name: NAME} (or kind: Secret)",
+               "azure": "{name: NAME, namespace: NAMESPACE} (an AzureClusterIdentity)"}
+
+
+def _reference_hint(path: Path_, value: Any) -> str:
+    if not (isinstance(value, str) and path and path[-1] == "identityRef"):
+        return ""
+    shape = _REFERENCES.get(str(path[-2]) if len(path) > 1 else "")
+    if shape is None:
+        return ""
+    kind, _, name = value.partition("/")
+    example = f" (here: {{kind: {kind}, name: {name}}})" if name and path[-2] != "azure" else ""
+    return f"identityRef is a mapping: {shape}{example}"
 
 
 _YAML11_BOOLEANS = {"y": "true", "yes": "true", "on": "true", "n": "false", "no": "false",
