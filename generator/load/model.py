@@ -296,6 +296,12 @@ class ClusterSpec(Model):
     overlays: list[str] = Field(default_factory=list)
     labels: Labels = Field(default_factory=dict)
     annotations: Annotations = Field(default_factory=dict)
+    # issue 18, helper G: "retain" (the default) renders the Cluster and its own node pools with
+    # Flux's and Argo CD's prune/delete protections; "delete" drops them for one release, so that
+    # removing the cluster's file afterwards lets the applier delete it (docs/gitops.md).
+    deletion_policy: Literal["retain", "delete"] = Field(default="retain", description=(
+        "retain: the Cluster carries Flux's and Argo CD's prune protections; delete: not, so "
+        "that removing its file afterwards deletes it (docs/gitops.md)"))
     # the TKG variable catalog (generator/render/catalog.py): None is tanzu's default
     ntp_servers: list[NTPServer] | None = None
     audit_logging: bool | None = None

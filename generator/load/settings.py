@@ -5,11 +5,12 @@ and/or an Argo CD ``ApplicationSet`` that sync that management cluster's folder 
 
 ```yaml
 gitops:
-  repository: https://github.com/example/fleet.git   # what Argo CD clones
+  repository: https://github.com/example/fleet.git   # what Flux and Argo CD clone
   branch: main
   path: ""              # the fleet's folder inside the repository ("" = its top)
-  flux: {namespace: flux-system, source: fleet, interval: 10m}
-  argocd: {namespace: argocd, project: default, destinations: {mgmt-site-a: in-cluster}}
+  flux: {namespace: flux-system, interval: 10m, managementClusters: [mgmt-a]}
+  argocd: {namespace: argocd, project: default, managementClusters: [mgmt-b],
+           destinations: {mgmt-b: in-cluster}}
 limits:                 # bounds on what one input may make fleetgen do (these are the defaults)
   templateSteps: 1000000      # loop iterations, calls and built items of one template render
   overlayComponents: 1000     # components one overlay applies (a component listed twice: twice)
@@ -36,32 +37,45 @@ import string
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from generator.load.addons import VSphereIdentityRef
-from generator.load.model_base import Model
+from generator.load.model_base import Model, Name
 from generator.paths import CLUSTERS_DIR, INPUT_FOLDERS, SECRETS_DIR, SETTINGS_FILE
 from generator.load.validation import validate_file
 
 
 
-class Flux(Model):
-    """A Flux Kustomization per management cluster, reading a GitRepository named ``source``."""
+Duration = Annotated[str, Field(pattern=r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$")]
 
-    namespace: str = "flux-system"
-    source: str = "fleet"
-    interval: str = "10m"
+
+class Flux(Model):
+    """A Flux Kustomization per management cluster (issue 18, helper G: docs/gitops.md).
+
+    ``source`` names a GitRepository that exists already; without it fleetgen renders one,
+    ``fleetgen-<mgmt>``, from ``gitops.repository``, or (no repository either) uses
+    ``flux-system``, the one ``flux bootstrap`` creates. ``managementClusters``: the management
+    clusters Flux serves (default: all)."""
+
+    namespace: Name = "flux-system"
+    source: Name | None = None
+    interval: Duration = "10m"
+    timeout: Duration = "1h"  # how long a health check may wait for a provisioning Cluster
     prune: bool = True
+    secret_ref: Name | None = None  # the GitRepository's credentials Secret (never rendered)
+    management_clusters: list[Name] | None = None
 
 
 class ArgoCD(Model):
     """An Argo CD ApplicationSet per management cluster; ``destinations`` maps a management
-    cluster to its name in Argo CD (default: the same name)."""
+    cluster to its name in Argo CD (default: the same name). ``managementClusters``: the
+    management clusters Argo CD serves (default: all)."""
 
-    namespace: str = "argocd"
+    namespace: Name = "argocd"
     project: str = "default"
     prune: bool = True
     destinations: dict[str, str] = Field(default_factory=dict)
+    management_clusters: list[Name] | None = None
 
 
 def _no_credentials(value: str) -> str:
@@ -76,11 +90,46 @@ def _no_credentials(value: str) -> str:
 
 
 class GitOps(Model):
-    repository: Annotated[str, AfterValidator(_no_credentials)]
+    """Where the fleet is in git, and which applier serves which management cluster. One applier
+    per management cluster: two would both prune the same objects (docs/gitops.md)."""
+
+    repository: Annotated[str, AfterValidator(_no_credentials)] | None = None
     branch: str = "main"
     path: str = ""
     flux: Flux | None = None
     argocd: ArgoCD | None = None
+
+    @field_validator("argocd")
+    @classmethod
+    def _one_applier(cls, argocd: ArgoCD | None, info: ValidationInfo) -> ArgoCD | None:
+        """Checked at ``argocd`` (declared after ``repository`` and ``flux``, which it reads)."""
+        if argocd is None:
+            return argocd
+        # (a repository that failed its own check is not in info.data: reported there)
+        if "repository" in info.data and info.data["repository"] is None:
+            raise ValueError("argocd needs gitops.repository (the URL Argo CD clones); only Flux "
+                             "can use a source that exists already")
+        flux_settings = info.data.get("flux")
+        if not isinstance(flux_settings, Flux):
+            return argocd
+        flux, argo = flux_settings.management_clusters, argocd.management_clusters
+        if flux is None or argo is None:
+            raise ValueError("flux and argocd both serve every management cluster, so two "
+                             "controllers would prune the same objects; give each a list of "
+                             "managementClusters, or enable one")
+        both = sorted(set(flux) & set(argo))
+        if both:
+            raise ValueError(f"management cluster {', '.join(both)} is in both "
+                             "flux.managementClusters and argocd.managementClusters; one applier "
+                             "per management cluster")
+        return argocd
+
+    def appliers(self, management_cluster: str) -> tuple[str, ...]:
+        """The appliers that serve ``management_cluster``: ("flux",), ("argocd",) or ()."""
+        return tuple(name for name, applier in (("flux", self.flux), ("argocd", self.argocd))
+                     if applier is not None and (applier.management_clusters is None
+                                                 or management_cluster
+                                                 in applier.management_clusters))
 
 
 class Limits(Model):

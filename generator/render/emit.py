@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from generator.paths import GITOPS_DIR
 from generator.render.layout import RenderedFile
 from generator.yaml.dump import dump
 
@@ -43,6 +44,9 @@ def kustomizations(paths: list[str]) -> list[RenderedFile]:
         parts = path.split("/")
         for depth in range(1, len(parts)):
             resources["/".join(parts[:depth])].add(parts[depth])
+    # rendered/_gitops/ gets none either: each management cluster's bootstrap is applied on that
+    # management cluster only (issue 18, helper G).
+    resources.pop(GITOPS_DIR, None)
     out = []
     for folder, entries in sorted(resources.items()):
         text = dump({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",

@@ -11,6 +11,7 @@ from generator.check.fleet import Cluster, Fleet, GitOpsTarget, PoolUse
 from generator.paths import GITOPS_DIR
 from generator.render.addons import Companion, addon_objects
 from generator.render.credentials import COPIED, credentials_file, credentials_view
+from generator.render.gitops import renders_git_repository
 from generator.render.views import Source, dns_record
 
 
@@ -103,16 +104,21 @@ def layout(fleet: Fleet) -> list[Output]:
             outputs.append(Output(f"{m.name}/_global/endpoints.zone",
                                   (("endpoints.zone.j2", m),), False, keys, text=True))
         if fleet.gitops is not None:
+            # issue 18, helper G: only the applier that serves this management cluster (one per
+            # management cluster), in its own folder, applied once on that management cluster
+            # (kubectl apply -k rendered/_gitops/<mgmt>); no file lists every management
+            # cluster's bootstrap (emit.kustomizations writes no rendered/_gitops/kustomization).
             target = GitOpsTarget(m.name, fleet.gitops)
-            # Outside the management cluster's own folder: these objects point Flux or Argo CD
-            # at that folder, and are applied once (kubectl apply -k rendered/_gitops/<mgmt>).
-            for enabled, template, name in ((fleet.gitops.flux, "flux-kustomization.yaml.j2",
-                                             "flux-kustomization.yaml"),
-                                            (fleet.gitops.argocd, "argocd-applicationset.yaml.j2",
-                                             "argocd-applicationset.yaml")):
-                if enabled is not None:
-                    outputs.append(Output(f"{GITOPS_DIR}/{m.name}/{name}",
-                                          ((template, target),), True, keys))
+            appliers = fleet.gitops.appliers(m.name)
+            files = [("flux-kustomization.yaml.j2", "flux-kustomization.yaml")
+                     ] if "flux" in appliers else []
+            if "flux" in appliers and renders_git_repository(fleet.gitops):
+                files.append(("flux-gitrepository.yaml.j2", "flux-gitrepository.yaml"))
+            if "argocd" in appliers:
+                files.append(("argocd-applicationset.yaml.j2", "argocd-applicationset.yaml"))
+            for template, name in files:
+                outputs.append(Output(f"{GITOPS_DIR}/{m.name}/{name}", ((template, target),),
+                                      True, keys))
     return sorted(outputs, key=lambda o: o.path)
 
 

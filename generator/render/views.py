@@ -15,6 +15,7 @@ from generator.check.flags import cluster_flags, set_commands
 from generator.load.infra import AWS, AZURE_DEFAULT_SUBNETS, Azure
 from generator.load.model import DEFAULT_MACHINE, ClusterSpec, IPPool, Machine, MachineDeployment
 from generator.render.catalog import catalog_view
+from generator.render.gitops import cluster_annotations, gitops_view, pool_annotations
 from generator.render.addons import Companion, addons_view, companion_view
 from generator.render.credentials import CredentialsFile, credentials_view
 from generator.load.sizes import resolve
@@ -51,7 +52,7 @@ def cluster_view(cluster: Cluster) -> dict[str, Any]:
         "os": spec.os.model_dump(),
         "os_image_selector": _os_image_selector(spec),
         "labels": {**spec.labels, "tkg.tanzu.vmware.com/cluster-name": spec.name},
-        "annotations": _annotations(spec),
+        "annotations": cluster_annotations(cluster, _annotations(spec)),  # issue 18, helper G
         "cni": spec.cni,
         "control_plane": {
             "replicas": spec.control_plane_replicas,
@@ -125,20 +126,6 @@ def _dhcp(spec: ClusterSpec) -> dict[str, Any] | None:
         for r in reservations]}
     return {"network": nodes.node_network, "cidr": network.cidr if network else None,
             "reservations": reservations, "kea": kea}
-
-
-def gitops_view(g: GitOpsTarget) -> dict[str, Any]:
-    """One management cluster's Flux / Argo CD bootstrap: where its folder is in the repository."""
-    settings = g.settings
-    path = "/".join(part for part in (settings.path.strip("/"), "rendered", g.management_cluster)
-                    if part)
-    argocd = settings.argocd.model_dump() if settings.argocd else None
-    if argocd is not None:
-        argocd["destination"] = settings.argocd.destinations.get(  # type: ignore[union-attr]
-            g.management_cluster, g.management_cluster)
-    return {"management_cluster": g.management_cluster, "repository": settings.repository,
-            "branch": settings.branch, "path": path,
-            "flux": settings.flux.model_dump() if settings.flux else None, "argocd": argocd}
 
 
 def management_view(m: Management) -> dict[str, Any]:
@@ -316,6 +303,7 @@ def pool_view(pool: PoolUse) -> dict[str, Any]:
         # `ipam plan` and the capacity checks count what the rendered pool hands out.
         "allocate_reserved_ip_addresses": spec.allocate_reserved_ip_addresses,
         "users": sorted(u.spec.name for u in pool.users),
+        "annotations": pool_annotations(pool),  # issue 18, helper G: prune/delete protections
     }
 
 

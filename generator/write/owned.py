@@ -33,7 +33,7 @@ _SHAPES = re.compile("|".join(f"(?:{shape})" for shape in (
     rf"{_NAME}/{_NAME}/{_NAME}/(?:{'|'.join(re.escape(f) for f in _CLUSTER_FILES)})",
     # the GitOps bootstrap objects
     r"_gitops/kustomization\.yaml",
-    rf"_gitops/{_NAME}/(?:flux-kustomization|argocd-applicationset|kustomization)\.yaml",
+    rf"_gitops/{_NAME}/(?:flux-kustomization|flux-gitrepository|argocd-applicationset|kustomization)\.yaml",
 )))
 
 

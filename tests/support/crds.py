@@ -61,6 +61,14 @@ _CRD_FILES: Mapping[tuple[str, str], str] = {
         ("cpi.tanzu.vmware.com", "KubevipCPIConfig"),
         ("csi.tanzu.vmware.com", "VSphereCSIConfig"),
     )},
+    # The GitOps bootstrap objects (issue 18, helper G), against the appliers' own CRDs.
+    ("kustomize.toolkit.fluxcd.io", "Kustomization"): (
+        "flux-kustomize-controller-v1.9.4/kustomize.toolkit.fluxcd.io_kustomizations.yaml"
+    ),
+    ("source.toolkit.fluxcd.io", "GitRepository"): (
+        "flux-source-controller-v1.9.1/source.toolkit.fluxcd.io_gitrepositories.yaml"
+    ),
+    ("argoproj.io", "ApplicationSet"): "argo-cd-v3.5.1/applicationset-crd.yaml",
 }
 
 # Cluster.spec.topology.class prefix -> directory holding that ClusterClass's variable schemas.
@@ -242,55 +250,6 @@ DNS_ENDPOINT_SPEC: dict[str, Any] = {
 }
 
 
-# Flux and Argo CD CRDs are not among the shared upstream schemas either. These strict schemas
-# cover the fields fleetgen writes, from the Flux kustomize.toolkit.fluxcd.io/v1 Kustomization and
-# the Argo CD argoproj.io/v1alpha1 ApplicationSet API references; a misspelt field fails.
-_STR = {"type": "string"}
-_BOOL = {"type": "boolean"}
-
-
-def _closed(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
-    return {"type": "object", "additionalProperties": False, "properties": properties,
-            "required": required or []}
-
-
-GITOPS_SPECS: dict[tuple[str, str], dict[str, Any]] = {
-    ("kustomize.toolkit.fluxcd.io/v1", "Kustomization"): _closed({
-        "interval": _STR, "path": _STR, "prune": _BOOL, "targetNamespace": _STR,
-        "sourceRef": _closed({"kind": {"enum": ["GitRepository", "OCIRepository", "Bucket"]},
-                              "name": _STR, "namespace": _STR}, ["kind", "name"]),
-    }, ["interval", "prune", "sourceRef"]),
-    ("argoproj.io/v1alpha1", "ApplicationSet"): _closed({
-        "goTemplate": _BOOL,
-        "generators": {"type": "array", "items": _closed({"git": _closed({
-            "repoURL": _STR, "revision": _STR,
-            "directories": {"type": "array", "items": _closed({"path": _STR, "exclude": _BOOL},
-                                                              ["path"])},
-        }, ["repoURL", "revision"])})},
-        "template": _closed({
-            "metadata": _closed({"name": _STR}, ["name"]),
-            "spec": _closed({
-                "project": _STR,
-                "source": _closed({"repoURL": _STR, "targetRevision": _STR, "path": _STR},
-                                  ["repoURL"]),
-                "destination": _closed({"name": _STR, "server": _STR, "namespace": _STR}),
-                "syncPolicy": _closed({"automated": _closed({"prune": _BOOL,
-                                                             "selfHeal": _BOOL})}),
-            }, ["project", "source", "destination"]),
-        }, ["metadata", "spec"]),
-    }, ["generators", "template"]),
-}
-
-
-def _gitops_validator(api_version: str, kind: str) -> Validator:
-    return _validator({
-        "type": "object", "additionalProperties": False,
-        "required": ["apiVersion", "kind", "metadata", "spec"],
-        "properties": {"apiVersion": {"const": api_version}, "kind": {"const": kind},
-                       "metadata": _object_meta_schema(True),
-                       "spec": GITOPS_SPECS[(api_version, kind)]}})
-
-
 def _dns_endpoint_validator() -> Validator:
     return _validator({
         "type": "object", "additionalProperties": False,
@@ -305,8 +264,6 @@ def object_validator(api_version: str, kind: str) -> Validator:
     """A strict validator for one apiVersion/kind, built from the upstream CRD (cached)."""
     if (api_version, kind) == ("externaldns.k8s.io/v1alpha1", "DNSEndpoint"):
         return _dns_endpoint_validator()
-    if (api_version, kind) in GITOPS_SPECS:
-        return _gitops_validator(api_version, kind)
     group, version = _split_api_version(api_version)
     relative = _CRD_FILES.get((group, kind))
     if relative is None:

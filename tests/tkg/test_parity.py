@@ -150,10 +150,32 @@ def _as_set(value: Any) -> Any:
     return value
 
 
+# Issue 18, helper G: a documented relaxation. fleetgen protects every Cluster and node pool
+# from Flux's and Argo CD's prune (docs/gitops.md); tanzu, which applies once and never prunes,
+# writes no such annotation. Only annotations and labels with these prefixes are dropped: they
+# direct an applier and are not part of the cluster (fleetgen diff --live does the same).
+APPLIER_PREFIXES = ("kustomize.toolkit.fluxcd.io/", "argocd.argoproj.io/")
+
+
+def _without_applier_directives(obj: dict[str, Any]) -> dict[str, Any]:
+    metadata = obj.get("metadata")
+    if not isinstance(metadata, dict):
+        return obj
+    for field in ("annotations", "labels"):
+        values = metadata.get(field)
+        if isinstance(values, dict):
+            kept = {k: v for k, v in values.items() if not k.startswith(APPLIER_PREFIXES)}
+            if kept:
+                metadata[field] = kept
+            else:
+                del metadata[field]
+    return obj
+
+
 def normalise(obj: dict[str, Any]) -> dict[str, Any]:
     """The compared form: nulls dropped (kubectl apply stores nothing for them), variables and
     machine deployments keyed by name, tanzu's no-proxy lists as sets; the rest as it is."""
-    obj = _drop_nulls(obj)
+    obj = _without_applier_directives(_drop_nulls(obj))
     kind = obj.get("kind")
     spec = obj.get("spec")
     if not isinstance(spec, dict):
