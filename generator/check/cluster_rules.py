@@ -14,6 +14,7 @@ from typing import Callable, Iterator
 from generator.check.flags import CUSTOM_NAMESERVERS_FLAG, conflicts, workload_flags
 from generator.check.fleet import Cluster
 from generator.check.catalog_rules import CATALOG_RULES
+from generator.check.gitops_rules import GITOPS_RULES
 from generator.check.parity_rules import PARITY_RULES
 from generator.check.tkg_rules import TKG_RULES
 from generator.load.infra import AZURE_DEFAULT_SUBNETS
@@ -359,6 +360,7 @@ CLUSTER_RULES: tuple[Rule, ...] = (
     *TKG_RULES,  # workers and node sizes (issue 15, helper A)
     *PARITY_RULES,  # the tanzu CLI's other checks (issue 15, helper D)
     *CATALOG_RULES,  # the TKG option keys (issue 15, helper B)
+    *GITOPS_RULES,  # deletionPolicy: delete only in a cluster's own file (issue 18)
 )
 
 

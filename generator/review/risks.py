@@ -22,6 +22,7 @@ from generator.load.model import POOL_KINDS
 from generator.review.classes import RISK_CLASSES as RISK_CLASSES  # re-exported for the reports
 from generator.review.classes import RULES, Rule
 from generator.review.cause import Provenance, causes
+from generator.render.gitops import removal_outcome
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ def cluster_risks(change: Change, cluster: Cluster | None,
         return
     name = change.cluster
     if change.kind == "removed":
-        yield Risk("cluster-removed", change.title, "deleted with all its machines",
+        yield Risk("cluster-removed", change.title, removal_outcome(as_map(change.old)),
                    f"rendered/{change.file}", name)
         return
     if change.kind != "changed":

@@ -221,6 +221,11 @@ def test_a_new_endpoint_for_a_new_cluster_is_no_reuse(tmp_path: Path) -> None:
     assert [c for c, _ in risks_of(repo)] == ["cluster-removed"]
 
 
+PROTECTED = ("not deleted: its last render carries Flux's and Argo CD's prune protections, so the "
+             "applier leaves it running, orphaned; to delete it, set deletionPolicy: delete for "
+             "one release first (docs/gitops.md)")
+
+
 def test_a_rename_says_it_is_likely_one_cluster(tmp_path: Path) -> None:
     # A rename is a removal plus an addition; the removal's risk names the added Cluster that
     # takes the same endpoint (or node pool) on the same management cluster.
@@ -228,7 +233,7 @@ def test_a_rename_says_it_is_likely_one_cluster(tmp_path: Path) -> None:
     (repo / "clusters/dev/api.yaml").unlink()
     write_tree(repo, {"clusters/dev/api2.yaml": API})
     assert [m for m in messages(repo) if m.startswith("cluster-removed")] == [
-        "cluster-removed: Cluster dev/api: deleted with all its machines; perhaps renamed to "
+        "cluster-removed: Cluster dev/api: " + PROTECTED + "; perhaps renamed to "
         "Cluster dev/api2 (same endpoint 10.9.0.2)"]
 
 
@@ -237,4 +242,14 @@ def test_an_unrelated_new_cluster_gives_no_rename_hint(tmp_path: Path) -> None:
     (repo / "clusters/dev/api.yaml").unlink()
     write_tree(repo, {"clusters/dev/api2.yaml": API.replace("10.9.0.2", "10.9.0.22")})
     assert [m for m in messages(repo) if m.startswith("cluster-removed")] == [
-        "cluster-removed: Cluster dev/api: deleted with all its machines"]
+        "cluster-removed: Cluster dev/api: " + PROTECTED]
+
+
+def test_a_removed_cluster_whose_last_render_was_unprotected_is_deleted(tmp_path: Path) -> None:
+    """Issue 18: deletionPolicy: delete, rendered and committed, then the file removed: the
+    appliers prune it, and the risk says so."""
+    repo = make_repo(tmp_path, {"clusters/dev/api.yaml": API + "deletionPolicy: delete\n"})
+    (repo / "clusters/dev/api.yaml").unlink()
+    assert [m for m in messages(repo) if m.startswith("cluster-removed")] == [
+        "cluster-removed: Cluster dev/api: deleted with all its machines: its last render has no "
+        "prune protection (deletionPolicy: delete), so Flux and Argo CD prune it"]
