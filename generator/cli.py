@@ -134,6 +134,8 @@ def run(action: Callable[[], int], fmt: str = "text", *, writes: bool = False) -
                        "again to finish" if exc.partial else "; nothing was written"
                        if writes else "")
             err(f"{errors} error{'s' if errors != 1 else ''}{outcome}")
+            if exc.note():
+                err(exc.note())
         else:
             out(format_problems(exc.problems, fmt))
         code = EXIT_INVALID

@@ -12,7 +12,7 @@ from generator.check.run import check_fleet
 from generator.check.fleet import Fleet
 from generator.check.select import select
 from generator.ipam.plan import Live, combine
-from generator.load.inventory import load_inventory
+from generator.load.inventory import read_inventory
 from generator.load.settings import FleetSettings, load_settings
 from generator.paths import MANIFEST, RENDERED_DIR
 from generator.problems import FleetError, Location, Problem
@@ -39,15 +39,11 @@ def load_fleet(root: Path, *, relaxed: frozenset[str] = frozenset(),
         settings = load_settings(root)
     except FleetError as exc:
         problems, settings = exc.problems, FleetSettings()
-    try:
-        inventory = load_inventory(root, cache)
-        if cache is not None:
-            cache.flush()
-        fleet = check_fleet(inventory, relaxed=relaxed)
-    except FleetError as exc:
-        raise FleetError([*problems, *exc.problems]) from None
-    if problems:
-        raise FleetError(problems)
+    # Every stage runs on what the stage before could read: one run reports every problem.
+    inventory, found, unread = read_inventory(root, cache)
+    if cache is not None:
+        cache.flush()
+    fleet = check_fleet(inventory, relaxed=relaxed, earlier=[*problems, *found], unread=unread)
     fleet = with_credentials(fleet, settings.credentials.vsphere)  # issue 15, helper C
     return replace(fleet, gitops=settings.gitops, limits=settings.limits)
 

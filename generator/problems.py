@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Iterable, Literal
 
 from generator.paths import Unsafe
@@ -51,6 +51,9 @@ def printable(text: str) -> str:
     return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
 
 
+SHOWN = 5  # clusters a problem names before "and N more"
+
+
 @dataclass(frozen=True)
 class Problem:
     """One finding. Messages and hints never carry control characters (they could forge lines
@@ -61,6 +64,9 @@ class Problem:
     message: str
     hint: str = ""
     severity: Severity = "error"
+    # The clusters a problem in a shared file (a _defaults.yaml) affects, as their files below
+    # clusters/ without ".yaml" (``aws/dev/shop``); empty for a problem in a cluster's own file.
+    clusters: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("message", "hint"):
@@ -68,6 +74,9 @@ class Problem:
             clean = printable(scrub(value))
             if clean != value:
                 object.__setattr__(self, name, clean)
+        clusters = tuple(printable(c) for c in self.clusters)
+        if clusters != self.clusters:
+            object.__setattr__(self, "clusters", clusters)
         path = printable(self.location.path)
         if path != self.location.path:
             object.__setattr__(self, "location", Location(path, self.location.line,
@@ -81,18 +90,29 @@ class Problem:
         # A problem with the command line itself is at no place: no ".:" before it.
         where = "" if self.location.path in ("", ".") and not self.location.line else \
             f"{self.location}: "
-        first = f"{where}{self.severity}[{self.code}]: {self.message}"
+        first = f"{where}{self.severity}[{self.code}]: {self.message}{self.affects()}"
         return f"{first}\n  hint: {self.hint}" if self.hint else first
+
+    def affects(self) -> str:
+        """`` (in clusters a, b)``: the clusters named, the first few of many; "" for none."""
+        if not self.clusters:
+            return ""
+        shown = ", ".join(self.clusters[:SHOWN])
+        more = len(self.clusters) - SHOWN
+        if more > 0:
+            return f" (in {len(self.clusters)} clusters: {shown} and {more} more)"
+        return f" (in cluster{'s' if len(self.clusters) > 1 else ''} {shown})"
 
     def as_dict(self) -> dict[str, object]:
         loc = asdict(self.location)
         return {**loc, "code": self.code, "severity": self.severity,
-                "message": self.message, "hint": self.hint}
+                "message": self.message, "hint": self.hint, "clusters": list(self.clusters)}
 
     def github(self) -> str:
         loc = self.location
         level = "error" if self.severity == "error" else "warning"
-        message = f"{self.message} (hint: {self.hint})" if self.hint else self.message
+        message = f"{self.message}{self.affects()}"
+        message = f"{message} (hint: {self.hint})" if self.hint else message
         return (f"::{level} file={_gh_property(loc.path)},line={loc.line or 1},"
                 f"col={loc.col or 1},title={_gh_property(self.code)}::{_gh_escape(message)}")
 
@@ -153,15 +173,35 @@ def refused(exc: Unsafe) -> Problem:
 class FleetError(Exception):
     """Raised by a stage with every problem it found; at least one of them is an error."""
 
-    def __init__(self, problems: Iterable[Problem], *, partial: bool = False) -> None:
-        # One problem in a _defaults.yaml is found once per cluster that inherits it: print it once.
-        self.problems = sorted(dict.fromkeys(problems), key=Problem.sort_key)
+    def __init__(self, problems: Iterable[Problem], *, partial: bool = False,
+                 unchecked: int = 0) -> None:
+        # One problem in a _defaults.yaml is found once per cluster that inherits it: print it
+        # once, naming those clusters.
+        self.problems = sorted(merge_clusters(problems), key=Problem.sort_key)
         self.partial = partial  # some files of rendered/ were already replaced (each whole)
+        self.unchecked = unchecked  # clusters the fleet checks skipped: they have errors here
         super().__init__("\n".join(p.text() for p in self.problems))
 
     def __reduce__(self) -> tuple[type[FleetError], tuple[list[Problem]]]:
         # Crosses process boundaries intact (parallel rendering).
         return (FleetError, (self.problems,))
+
+    def note(self) -> str:
+        """The line after the problems that says what they kept from being checked."""
+        if not self.unchecked:
+            return ""
+        return (f"{plural(self.unchecked, 'cluster')} could not be checked (they have errors "
+                "above)" if self.unchecked > 1 else
+                "1 cluster could not be checked (it has errors above)")
+
+
+def merge_clusters(problems: Iterable[Problem]) -> list[Problem]:
+    """``problems`` with duplicates dropped, and the copies of one problem found for several
+    clusters made one problem naming all of them (sorted), in the order first found."""
+    merged: dict[Problem, set[str]] = {}
+    for p in problems:
+        merged.setdefault(replace(p, clusters=()), set()).update(p.clusters)
+    return [replace(p, clusters=tuple(sorted(c))) if c else p for p, c in merged.items()]
 
 
 def has_errors(problems: Iterable[Problem]) -> bool:
@@ -174,7 +214,7 @@ def raise_if_errors(problems: list[Problem]) -> None:
 
 
 def format_problems(problems: Iterable[Problem], fmt: str) -> str:
-    ordered = sorted(problems, key=Problem.sort_key)
+    ordered = sorted(merge_clusters(problems), key=Problem.sort_key)
     if fmt == "json":
         return json.dumps([p.as_dict() for p in ordered], indent=2)
     if fmt == "github":

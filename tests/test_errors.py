@@ -48,7 +48,7 @@ def test_unknown_key_in_defaults_points_at_the_defaults_file(tmp_path: Path) -> 
     write_tree(tmp_path, {"clusters/dev/_defaults.yaml": "vsphere:\n  datastor: /x\n"})
     lines = render_fails(tmp_path)
     assert lines[0] == ("clusters/dev/_defaults.yaml:2:3: error[unknown-key]: "
-                        "unknown key 'datastor' in vsphere")
+                        "unknown key 'datastor' in vsphere (in cluster dev/web)")
     assert lines[1] == "  hint: did you mean 'datastore'?"
 
 
@@ -80,6 +80,7 @@ def test_every_problem_of_every_file_at_once_sorted(tmp_path: Path) -> None:
         "clusters/dev/b.yaml:2:7: error[invalid-value]: plan: 'staging' is not allowed",
         "clusters/dev/b.yaml:3:1: error[unknown-key]: unknown key 'bogus'",
         "3 errors; nothing was written",
+        "2 clusters could not be checked (they have errors above)",
     ]
 
 
@@ -117,7 +118,7 @@ def test_json_and_github_formats(tmp_path: Path) -> None:
     assert json.loads(result.stdout) == [{
         "path": "clusters/dev/web.yaml", "line": 3, "col": 3, "code": "unknown-key",
         "severity": "error", "message": "unknown key 'replica' in controlPlane",
-        "hint": "did you mean 'replicas'?"}]
+        "hint": "did you mean 'replicas'?", "clusters": []}]
     result = fleetgen(tmp_path, "validate", "--format", "github")
     assert result.stdout.strip() == (
         "::error file=clusters/dev/web.yaml,line=3,col=3,title=unknown-key::unknown key 'replica' "
@@ -207,7 +208,7 @@ def test_an_identity_ref_written_as_kind_slash_name_hints_at_the_mapping(tmp_pat
     lines = render_fails(tmp_path)
     assert lines[:2] == [
         "clusters/_defaults.yaml:5:54: error[wrong-type]: aws.identityRef must be a mapping, not "
-        "'AWSClusterControllerIdentity/default'",
+        "'AWSClusterControllerIdentity/default' (in cluster dev/shop)",
         "  hint: identityRef is a mapping: {kind: AWSClusterRoleIdentity, name: NAME} (kind: "
         "AWSClusterRoleIdentity, AWSClusterStaticIdentity or AWSClusterControllerIdentity) "
         "(here: {kind: AWSClusterControllerIdentity, name: default})"]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import PurePosixPath
 
 from generator.load.inventory import ClusterInventory, Inventory
 from generator.net.addresses import PoolAddresses
 from generator.load.model import ClusterSpec, IPPool
+from generator.paths import CLUSTERS_DIR, DEFAULTS_FILE
 from generator.load.settings import GitOps, Limits, VSphereCredentials
 from generator.problems import Location, Problem, raise_if_errors
 from generator.load.validation import to_spec
@@ -32,8 +34,29 @@ class Cluster:
 
     def problem(self, path: Path_, code: str, message: str, hint: str = "", *,
                 key: bool = False, severity: str = "error") -> Problem:
-        return Problem(self.inventory.locate(path, key=key), code, message, hint,
-                       "warning" if severity == "warning" else "error")
+        return for_cluster(self.inventory, Problem(
+            self.inventory.locate(path, key=key), code, message, hint,
+            "warning" if severity == "warning" else "error"))
+
+
+def cluster_id(inventory: ClusterInventory) -> str:
+    """How a problem names a cluster: its file below clusters/ without ".yaml" (unique, unlike
+    its name: two namespaces may each have a ``sandbox``)."""
+    path = PurePosixPath(inventory.file)
+    parts = path.with_suffix("").parts
+    return "/".join(parts[1:] if parts[:1] == (CLUSTERS_DIR,) else parts)
+
+
+def inherited(location: Location) -> bool:
+    """Whether ``location`` is in a _defaults.yaml, whose values clusters inherit."""
+    return PurePosixPath(location.path).name == DEFAULTS_FILE
+
+
+def for_cluster(inventory: ClusterInventory, problem: Problem) -> Problem:
+    """``problem``, naming the cluster when it is found in a _defaults.yaml it inherits."""
+    if not inherited(problem.location) or problem.clusters:
+        return problem
+    return replace(problem, clusters=(cluster_id(inventory),))
 
 
 @dataclass(frozen=True)
@@ -60,8 +83,12 @@ class PoolUse:
 
     def problem(self, keys: tuple[str | int, ...], code: str, message: str, hint: str = "", *,
                 severity: str = "error") -> Problem:
-        return Problem(self.locate(*keys, key=not keys), code, message, hint,
-                       "warning" if severity == "warning" else "error")
+        problem = Problem(self.locate(*keys, key=not keys), code, message, hint,
+                          "warning" if severity == "warning" else "error")
+        if not inherited(problem.location):
+            return problem
+        return replace(problem, clusters=tuple(sorted(cluster_id(u.inventory)
+                                                      for u in self.users)))
 
     @property
     def kind(self) -> str:
@@ -118,11 +145,18 @@ class Fleet:
 
 def build_specs(inventory: Inventory) -> list[Cluster]:
     """Validate every cluster against the model; raise FleetError with every problem found."""
-    clusters, problems = [], []
-    for inv in inventory.clusters:
-        spec, found = to_spec(inv)
-        problems.extend(found)
-        if spec is not None:
-            clusters.append(Cluster(spec, inv))
+    clusters, problems = valid_specs(inventory)
     raise_if_errors(problems)
     return clusters
+
+
+def valid_specs(inventory: Inventory) -> tuple[list[Cluster], list[Problem]]:
+    """Every cluster that validates against the model, and the problems of those that do not."""
+    clusters: list[Cluster] = []
+    problems: list[Problem] = []
+    for inv in inventory.clusters:
+        spec, found = to_spec(inv)
+        problems.extend(for_cluster(inv, p) for p in found)
+        if spec is not None:
+            clusters.append(Cluster(spec, inv))
+    return clusters, problems

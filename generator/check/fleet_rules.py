@@ -13,7 +13,7 @@ from generator.check.fleet import Cluster
 from generator.load.model import ManagementClusterSpec
 from generator.net.ip import parse_ip
 from generator.paths import OVERLAYS_DIR
-from generator.problems import Problem
+from generator.problems import SHOWN, Problem
 from generator.yaml.load import Path_
 
 
@@ -29,17 +29,23 @@ def unique_clusters(clusters: list[Cluster]) -> Iterator[Problem]:
 
 
 def unique_endpoints(clusters: list[Cluster]) -> Iterator[Problem]:
-    seen: dict[str, Cluster] = {}
+    """Each cluster whose endpoint another uses too: one problem at each place, naming the
+    others, so a pull request's annotation lands on the file it changed, whichever that is."""
+    users: dict[str, list[Cluster]] = {}
     for c in clusters:
         endpoint = c.spec.control_plane.endpoint
-        if endpoint is None:
+        if endpoint is not None:
+            canonical = str(parse_ip(endpoint) or endpoint.lower().rstrip("."))
+            users.setdefault(canonical, []).append(c)
+    for shared in users.values():
+        if len(shared) < 2:
             continue
-        canonical = str(parse_ip(endpoint) or endpoint.lower().rstrip("."))
-        first = seen.setdefault(canonical, c)
-        if first is not c:
+        for c in shared:
+            others = " and ".join(f"cluster '{o.spec.name}' "
+                                  f"({o.inventory.locate(('controlPlane', 'endpoint'))})"
+                                  for o in shared if o is not c)
             yield c.problem(("controlPlane", "endpoint"), "duplicate-endpoint",
-                            f"endpoint {endpoint} is also used by cluster '{first.spec.name}' "
-                            f"({first.inventory.locate(('controlPlane', 'endpoint'))})")
+                            f"endpoint {c.spec.control_plane.endpoint} is also used by {others}")
 
 
 def overlays_exist(clusters: list[Cluster], overlays: tuple[str, ...]) -> Iterator[Problem]:
@@ -120,12 +126,18 @@ def shared_cloud_networks(clusters: list[Cluster]) -> Iterator[Problem]:
         earlier = seen.setdefault(network, [])
         for path, cidr in subnets:
             mine = ipaddress.ip_network(cidr)
-            for other, other_path, theirs in earlier:
-                if other is not c and mine.overlaps(theirs):
-                    yield c.problem(path, "subnet-overlap",
-                                    f"subnet {mine} overlaps {theirs} of cluster "
-                                    f"'{other.spec.name}' ({other.inventory.locate(other_path)}) "
-                                    f"in {network}")
+            hits = [f"{theirs} of cluster '{other.spec.name}' "
+                    f"({other.inventory.locate(other_path)})"
+                    for other, other_path, theirs in earlier
+                    if other is not c and mine.overlaps(theirs)]
+            if len(hits) == 1:  # one problem per subnet, however many it overlaps
+                yield c.problem(path, "subnet-overlap",
+                                f"subnet {mine} overlaps {hits[0]} in {network}")
+            elif hits:
+                more = f"; and {len(hits) - SHOWN} more" if len(hits) > SHOWN else ""
+                yield c.problem(path, "subnet-overlap",
+                                f"subnet {mine} overlaps {len(hits)} subnets in {network}: "
+                                f"{'; '.join(hits[:SHOWN])}{more}")
         earlier.extend((c, path, ipaddress.ip_network(cidr)) for path, cidr in subnets)
 
 

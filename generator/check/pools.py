@@ -12,12 +12,13 @@ import heapq
 from dataclasses import dataclass, replace
 from typing import Callable, Iterator
 
-from generator.check.fleet import Cluster, PoolUse
+from generator.check.fleet import Cluster, PoolUse, cluster_id, inherited
+from generator.load.inventory import ClusterInventory
 from generator.load.model import IPPool
 from generator.net.addresses import (AddressSet, PoolAddresses, Range, address_text, parse_entry,
                                      pool_addresses, single)
 from generator.net.ip import parse_ip
-from generator.problems import Location, Problem
+from generator.problems import SHOWN, Location, Problem
 from generator.yaml.load import Path_
 
 HEADROOM_WARNING = 0.10
@@ -232,6 +233,10 @@ class Placed:
     locator: Location | Callable[[], Location]
     addresses: AddressSet
     scopes: frozenset[str]  # management clusters and node networks it belongs to
+    # A cluster's own item: ``what`` without the cluster ("pods CIDR 10.0.0.0/16"), and the
+    # cluster's inventory, so one line of a _defaults.yaml is one problem naming the clusters.
+    label: str = ""
+    inventory: ClusterInventory | None = None
 
     @property
     def where(self) -> Location:
@@ -292,6 +297,10 @@ RULES_BY_KINDS = {
 }
 
 
+# The hint of one problem whose collisions are of several kinds.
+MIXED_HINTS = {"cidr-overlap": "choose pod and service CIDRs outside the node networks, pools, "
+                               "control-plane endpoints and VIPs"}
+
 # Where a collision is reported: at the side whose fix is most likely.
 REPORT_AT = {"cidr": 0, "reservation": 1, "vip": 2, "endpoint": 3, "pool": 4}
 
@@ -303,6 +312,10 @@ def overlap_rules(items: list[Placed]) -> Iterator[Problem]:
     def relevant(a: str, b: str) -> bool:
         return frozenset({a, b}) in RULES_BY_KINDS
 
+    # One problem per cause: a pod CIDR covering 17 endpoints is one error that lists them, and
+    # a CIDR written once in a _defaults.yaml is one error naming the clusters that inherit it.
+    causes: dict[tuple[Location, str], tuple[set[str], list[Placed], set[tuple[Location, str]],
+                                             set[str]]] = {}
     for first, second, shared in collisions(items, relevant):
         rule = RULES_BY_KINDS.get(frozenset({first.kind, second.kind}))
         if rule is None:
@@ -313,8 +326,29 @@ def overlap_rules(items: list[Placed]) -> Iterator[Problem]:
             reported, other = earlier, later
         else:
             reported, other = later, earlier
-        yield Problem(reported.where, code,
-                      f"{reported.what} overlaps {other.what} ({other.where}) in {shared}", hint)
+        whats, reporters, others, hints = causes.setdefault((reported.where, code),
+                                                            (set(), [], set(), set()))
+        whats.add(reported.what)
+        reporters.append(reported)
+        others.add((other.where, f"{other.what} ({other.where}) in {shared}"))
+        hints.add(hint)
+    for (where, code), (whats, reporters, others, hints) in causes.items():
+        hint = hints.pop() if len(hints) == 1 else MIXED_HINTS.get(code, "; ".join(sorted(hints)))
+        yield _cause(where, code, hint, whats, reporters, [t for _w, t in sorted(others)])
+
+
+def _cause(where: Location, code: str, hint: str, whats: set[str], reporters: list[Placed],
+           others: list[str]) -> Problem:
+    clusters = tuple(sorted({cluster_id(r.inventory) for r in reporters
+                             if r.inventory is not None})) if inherited(where) else ()
+    what = next(iter(whats)) if len(whats) == 1 else \
+        min(r.label or r.what for r in reporters)
+    if len(others) == 1:
+        message = f"{what} overlaps {others[0]}"
+    else:
+        more = f"; and {len(others) - SHOWN} more" if len(others) > SHOWN else ""
+        message = f"{what} overlaps {len(others)} others: {'; '.join(others[:SHOWN])}{more}"
+    return Problem(where, code, message, hint, clusters=clusters)
 
 
 def _declared(pool: PoolUse) -> Callable[[], Location]:
@@ -358,7 +392,7 @@ def placements(clusters: list[Cluster], pools: list[tuple[PoolUse, PoolAddresses
                 out.append(Placed("cidr", f"{key} CIDR {cidr} of cluster '{c.spec.name}'",
                                   _at(c, ("network", key, index)),
                                   AddressSet((parse_entry(cidr),)),
-                                  mgmt))
+                                  mgmt, f"{key} CIDR {cidr}", c.inventory))
     return out
 
 

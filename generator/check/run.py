@@ -7,22 +7,29 @@ checks read no files and change nothing they are given: what they compute is ret
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from generator.check.cluster_rules import CLUSTER_RULES
-from generator.check.fleet import Fleet, build_specs
+from generator.check.fleet import Fleet, valid_specs
 from generator.check.fleet_rules import FLEET_RULES, management_flags, overlays_exist
 from generator.check.pools import check_pools, resolve_pools
 from generator.load.inventory import Inventory
-from generator.problems import raise_if_errors
+from generator.problems import FleetError, Problem, has_errors
 
 
-def check_fleet(inventory: Inventory, *, relaxed: frozenset[str] = frozenset()) -> Fleet:
+def check_fleet(inventory: Inventory, *, relaxed: frozenset[str] = frozenset(),
+                earlier: Sequence[Problem] = (), unread: int = 0) -> Fleet:
     """Validate every cluster and the fleet as a whole; raise FleetError with all problems.
 
-    ``relaxed``: problem codes reported as warnings instead (for commands that report them)."""
-    clusters = build_specs(inventory)
-    problems = [p for c in clusters for rule in CLUSTER_RULES for p in rule(c)]
+    ``relaxed``: problem codes reported as warnings instead (for commands that report them).
+    ``earlier``: the problems of the stages before (reading the files, fleetgen.yaml), and
+    ``unread`` the clusters they kept out of ``inventory``: the clusters that validate are
+    checked all the same, so one run reports every problem the input allows."""
+    clusters, problems = valid_specs(inventory)
+    unchecked = unread + len(inventory.clusters) - len(clusters)
+    problems = [*earlier, *problems]
+    problems += [p for c in clusters for rule in CLUSTER_RULES for p in rule(c)]
     problems += [p for rule in FLEET_RULES for p in rule(clusters)]
     problems += overlays_exist(clusters, inventory.overlays)
     flags, found = management_flags(clusters)
@@ -32,6 +39,8 @@ def check_fleet(inventory: Inventory, *, relaxed: frozenset[str] = frozenset()) 
     problems += check_pools(clusters, pools)
     # `ipam plan` and `diff` report these themselves, as exit-4 policy findings and risks.
     problems = [replace(p, severity="warning") if p.code in relaxed else p for p in problems]
-    raise_if_errors(problems)
+    if has_errors(problems):
+        # In a fleet of one, its problems plainly are that cluster's: no note then.
+        raise FleetError(problems, unchecked=unchecked if len(clusters) + unchecked > 1 else 0)
     warnings = tuple(p for p in problems if p.severity == "warning")
     return Fleet(tuple(sorted(clusters, key=lambda c: c.key)), tuple(pools), warnings, flags)

@@ -335,23 +335,33 @@ class InventoryLoader:
 
 def load_inventory(root: Path, cache: RenderCache | None = None) -> Inventory:
     """Read and merge every cluster under ``root``; raise FleetError with all problems found."""
+    inventory, problems, _unread = read_inventory(root, cache)
+    if problems:
+        raise FleetError(problems)
+    return inventory
+
+
+def read_inventory(root: Path, cache: RenderCache | None = None
+                   ) -> tuple[Inventory, list[Problem], int]:
+    """Every cluster under ``root`` that could be read and merged, the problems found, and how
+    many cluster files could not be (a file of theirs, or a _defaults.yaml above, is broken)."""
     root = root.resolve()
     files, problems = discover(root)
     loader = InventoryLoader(root, cache)
     clusters = []
+    unread = 0
     for file in files:
         chain = [*loader.defaults_chain(file), file]
         values = [loader.data(p) for p in chain]
         if any(v is None for v in values):
+            unread += 1
             continue
         data, _ = merge_layers((v, {}) for v in values if v is not None)
         layers = tuple((loader.rel(p), v) for p, v in zip(chain, values) if v is not None)
         clusters.append(ClusterInventory(loader.rel(file), data, _lazy_origins(loader, chain),
                                          layers))
     problems.extend(loader.problems)
-    if problems:
-        raise FleetError(problems)
-    return Inventory(root, tuple(clusters), overlay_names(root))
+    return Inventory(root, tuple(clusters), overlay_names(root)), problems, unread
 
 
 def overlay_names(root: Path) -> tuple[str, ...]:

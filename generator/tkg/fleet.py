@@ -96,9 +96,7 @@ def check_pending(root: Path, pending: dict[Path, str], new: list[NewCluster]
         settings = load_settings(root)
     except FleetError as exc:
         return [*problems, *exc.problems]
-    if any(p.severity == "error" for p in problems):
-        return problems
-    try:
+    try:  # the clusters that could be read are checked all the same: every problem in one run
         fleet = check_fleet(Inventory(root, tuple(clusters), overlay_names(root)))
         with_credentials(fleet, settings.credentials.vsphere)
     except FleetError as exc:

@@ -127,7 +127,8 @@ def test_ambiguous_and_unknown_values_are_refused_with_a_hint(fleet: Path, case:
 def test_an_unknown_field_in_a_defaults_file_points_there(fleet: Path) -> None:
     write(fleet, {"clusters/dev/_defaults.yaml": "vsphere:\n  datastor: /x\n"})
     assert_refused(fleet, [
-        "clusters/dev/_defaults.yaml:2:3: error[unknown-key]: unknown key 'datastor' in vsphere",
+        ("clusters/dev/_defaults.yaml:2:3: error[unknown-key]: unknown key 'datastor' in vsphere"
+         " (in clusters dev/api, dev/web)"),
         "  hint: did you mean 'datastore'?"])
 
 

@@ -102,10 +102,12 @@ def test_one_bad_config_writes_nothing_and_every_problem_is_listed(tmp_path: Pat
     assert errors == [  # the clash between two good configs is found beside the bad one
         (f"{clash}:12:33: error[duplicate-endpoint]: endpoint 10.0.0.3 is also used by cluster "
         f"'wl-03' ({source}/mgmt/wl-03.yaml:12:33)"),
+        (f"{source}/mgmt/wl-03.yaml:12:33: error[duplicate-endpoint]: endpoint 10.0.0.3 is also "
+         f"used by cluster 'wl-17' ({clash}:12:33)"),  # both places (issue 19)
         f"{bad}:2:15: error[invalid-value]: CLUSTER_PLAN 'huge' is not a TKG plan",
         (f"{bad}:13:1: error[credential]: VSPHERE_PASSWORD is a credential; fleetgen never stores "
         "secrets in an inventory")]
-    assert result.stderr.splitlines()[-1] == "3 errors; nothing was written"
+    assert result.stderr.splitlines()[-1] == "4 errors; nothing was written"
 
 
 def test_pools_beside_or_in_a_pools_folder(tmp_path: Path) -> None:

@@ -41,7 +41,9 @@ def test_a_duplicate_endpoint_is_refused_before_writing(tmp_path: Path) -> None:
     assert refused(root, str(path), "--pool", str(POOL), "--to", "clusters/site") == [
         (f"{path}:19:33: error[duplicate-endpoint]: endpoint 198.51.100.10 is also used by cluster "
         "'existing' (clusters/site/existing.yaml:4:26)"),
-        "1 error; nothing was written"]
+        ("clusters/site/existing.yaml:4:26: error[duplicate-endpoint]: endpoint 198.51.100.10 is "
+         f"also used by cluster 'newcomer' ({path}:19:33)"),  # both places (issue 19)
+        "2 errors; nothing was written"]
 
 
 def test_a_duplicate_cluster_in_another_folder_is_refused(tmp_path: Path) -> None:
