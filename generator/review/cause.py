@@ -6,8 +6,9 @@ An overlay applies after the templates, so a strategic-merge patch of the cluste
 writes the new value at the rule's path is the cause; the last such patch wins. Otherwise the
 inventory value equal to the new value is: inside the rule's inventory key first, then one
 whose path names the rule's variable, then any text value; else the rule's inventory key.
-JSON 6902 patches address list items by index and are not searched (the inventory or the
-rule's key is named instead).
+A JSON 6902 patch's ``add``/``replace`` operations are searched too: a list index in their
+pointer is named by the item it points at in the Cluster as rendered (so a later patch that
+reorders the list can mislead it), an added item by its own ``name``.
 """
 
 from __future__ import annotations
@@ -85,14 +86,47 @@ class Provenance:
         return out
 
 
+def _op_values(op: Any, new_doc: Any) -> Iterator[tuple[str, Any]]:
+    """The scalars a JSON 6902 ``add``/``replace`` writes, each with its path in the by-name form
+    the rules read. A list index is named by the item it points at in ``new_doc`` (the Cluster
+    as rendered); an added item (``-`` or an index at the end of the pointer) by its own
+    ``name``. A pointer that cannot be named (an index past the list, no name) yields nothing."""
+    if not isinstance(op, dict) or op.get("op") not in ("add", "replace") or "value" not in op:
+        return
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in str(op.get("path", "")).split("/")[1:]]
+    prefix, node, value = "", new_doc, op["value"]
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        if isinstance(node, list):
+            if last and isinstance(value, dict) and "name" in value:
+                prefix += f"[{value['name']}]"
+                value = {k: v for k, v in value.items() if k != "name"}
+                break
+            item = node[int(part)] if part.isdigit() and int(part) < len(node) else None
+            if not (isinstance(item, dict) and "name" in item):
+                return
+            prefix += f"[{item['name']}]"
+            node = item
+        else:
+            prefix = f"{prefix}.{part}" if prefix else part
+            node = node.get(part) if isinstance(node, dict) else None
+    for sub, scalar in scalars(by_name(value)):
+        yield _text(prefix, sub), scalar
+
+
 def overlay_causes(cluster: Cluster, provenance: Provenance, pattern: re.Pattern[str],
-                   wanted: set[str]) -> dict[str, str]:
-    """Per wanted value, the last strategic-merge patch of the cluster's overlays that writes it
-    at a path the rule covers."""
+                   wanted: set[str], new_doc: Any = None) -> dict[str, str]:
+    """Per wanted value, the last patch of the cluster's overlays that writes it at a path the
+    rule covers: a strategic-merge patch by its document, a JSON 6902 patch by its operations
+    (named through ``new_doc``, the Cluster as rendered)."""
     found: dict[str, str] = {}
     for overlay in provenance.overlays(cluster):
         for patch in _patches(overlay):
             if patch.json6902:
+                for op in patch.documents:
+                    for path, value in _op_values(op, new_doc):
+                        if str(value) in wanted and pattern.match(path):
+                            found[str(value)] = str(patch.location)
                 continue
             for doc in patch.documents:
                 if not (isinstance(doc, dict) and doc.get("kind") == "Cluster"):
@@ -126,14 +160,14 @@ def inventory_cause(cluster: Cluster, rule: Rule, wanted: set[str]) -> str:
 
 
 def causes(cluster: Cluster | None, rule: Rule, pattern: re.Pattern[str],
-           fields: list[FieldChange], fallback: str, provenance: Provenance | None
-           ) -> list[str]:
+           fields: list[FieldChange], fallback: str, provenance: Provenance | None,
+           new_doc: Any = None) -> list[str]:
     """The file:lines that produced the rule's new values (see the module docstring): each
     overlay patch that wrote some, and the inventory line of the rest."""
     if cluster is None:
         return [f"rendered/{fallback}"]
     wanted = new_values(pattern, fields)
-    by_overlay = overlay_causes(cluster, provenance, pattern, wanted) \
+    by_overlay = overlay_causes(cluster, provenance, pattern, wanted, new_doc) \
         if provenance and wanted else {}
     rest = wanted - set(by_overlay)
     out = sorted(set(by_overlay.values()))

@@ -137,7 +137,7 @@ def cluster_risks(change: Change, cluster: Cluster | None,
                 continue
             endpoint = True
         for where in causes(cluster, rule, PATTERN_OF[rule], change.fields, change.file,
-                            provenance):
+                            provenance, change.new):
             whats = by_cause.setdefault((rule.cls, where), [])
             if rule.what not in whats:
                 whats.append(rule.what)

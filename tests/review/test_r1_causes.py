@@ -180,3 +180,39 @@ def test_base_head_names_the_overlay_patch_at_the_head_commit(tmp_path: Path) ->
     commit_all(repo, "ssh keys for api")
     assert risks_of(repo, "--base", base, "--head", "HEAD") == [
         ("rollout", "overlays/ssh/overlay.yaml:2:3")]
+
+
+JSON6902_ADD = dedent("""\
+    patches:
+    - target: {kind: Cluster}
+      patch: |
+        - op: add
+          path: /spec/topology/variables/-
+          value: {name: user, value: {sshAuthorizedKeys: [ssh-ed25519 AAAA ops]}}
+    """)
+
+
+def test_rollout_from_a_json6902_patch_adding_a_variable_names_that_patch(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    write_tree(repo, {"overlays/ssh/overlay.yaml": JSON6902_ADD})
+    edit(repo, "clusters/dev/api.yaml", API, API + "overlays: [ssh]\n")
+    assert risks_of(repo) == [("rollout", "overlays/ssh/overlay.yaml:2:3")]
+
+
+def test_rollout_from_a_json6902_patch_replacing_by_index_names_that_patch(tmp_path: Path) -> None:
+    """The index is named by the item it points at in the rendered Cluster (here: worker)."""
+    repo = make_repo(tmp_path)
+    cluster = (repo / "rendered/mgmt-a/dev/api/cluster.yaml").read_text()
+    import re as _re
+    names = _re.findall(r"^    - name: (\S+)$", cluster, _re.M)
+    index = names.index("worker")
+    write_tree(repo, {"overlays/big/overlay.yaml": dedent(f"""\
+        patches:
+        - target: {{kind: Cluster}}
+          patch: |
+            - op: replace
+              path: /spec/topology/variables/{index}/value/machine/numCPUs
+              value: 16
+        """)})
+    edit(repo, "clusters/dev/api.yaml", API, API + "overlays: [big]\n")
+    assert risks_of(repo) == [("rollout", "overlays/big/overlay.yaml:2:3")]
