@@ -22,7 +22,8 @@ from generator.render.emit import emit_kustomizations
 from generator.render.credentials import with_credentials
 from generator.render.layout import Output, layout
 from generator.render.parallel import build_parallel
-from generator.review.diff import compare, compare_items
+from generator.review.diff import Change, compare, compare_items
+from generator.review.history import Removal, removal_causes
 from generator.review.git import export_fleet, files_at, repository, verify
 from generator.review.live import live_view
 from generator.review.result import Review
@@ -142,10 +143,11 @@ def review(root: Path, *, against: str | None = None, base: str | None = None,
         commits = verify(repo, base), verify(repo, head)
         with tempfile.TemporaryDirectory(prefix="fleetgen-") as old_tmp, \
                 tempfile.TemporaryDirectory(prefix="fleetgen-") as new_tmp:
-            _old_fleet, old_files = _render_at(repo, commits[0], prefix, Path(old_tmp))
+            old_fleet, old_files = _render_at(repo, commits[0], prefix, Path(old_tmp))
             fleet, new_files = _render_at(repo, commits[1], prefix, Path(new_tmp))
             # the head export lives until the risks are found, so they can name its overlays
-            return _review(old_files, new_files, fleet, f"{base}..{head}", live, Path(new_tmp))
+            return _review(old_files, new_files, fleet, f"{base}..{head}", live, Path(new_tmp),
+                           _History(root, old_fleet, commits[0], commits[1]))
     cache = RenderCache()
     fleet = load_fleet(root, relaxed=RELAXED_FOR_REVIEW, cache=cache)
     new_files = wanted_files(root, fleet, jobs=jobs, progress=progress, cache=cache)
@@ -158,21 +160,41 @@ def review(root: Path, *, against: str | None = None, base: str | None = None,
     else:
         old_files = read_rendered(root / RENDERED_DIR)
         compared = "rendered/ in the working tree"
-    return _review(old_files, new_files, fleet, compared, live, root)
+    return _review(old_files, new_files, fleet, compared, live, root,
+                   _History(root, None, against or "HEAD", None))
+
+
+@dataclass(frozen=True)
+class _History:
+    """Where a removed Cluster's inventory went: read from the fleet at ``root`` and git."""
+
+    root: Path
+    old_fleet: Fleet | None
+    old_rev: str | None
+    new_rev: str | None  # None: the working tree
+
+    def removals(self, changes: list[Change], fleet: Fleet) -> dict[str, Removal]:
+        if not any(c.object_kind == "Cluster" and c.kind == "removed" for c in changes):
+            return {}
+        return removal_causes(changes, fleet, self.root, old_fleet=self.old_fleet,
+                              old_rev=self.old_rev, new_rev=self.new_rev)
 
 
 def _review(old_files: dict[str, bytes], new_files: dict[str, bytes], fleet: Fleet,
-            compared: str, live: Live | list[Live] | None, root: Path) -> Review:
+            compared: str, live: Live | list[Live] | None, root: Path,
+            history: _History) -> Review:
     if isinstance(live, list):  # one export per management cluster, each recognised
         live = combine(fleet, live, _rendered_clusters(old_files)) if live else None
     exports = {m: e for m, e in (live.parts if live is not None else {}).items() if e.objects}
     if not exports:
         changes = compare(old_files, new_files)
-        return Review(changes, risks(changes, fleet, old_files, live, root=root), fleet, compared)
+        return Review(changes, risks(changes, fleet, old_files, live, root=root,
+                                     removals=history.removals(changes, fleet)), fleet, compared)
     # diff --live: the live objects stand in for rendered/ where the exports hold them
     view = live_view(old_files, new_files, exports)
     changes = compare_items(view.old, view.new, view.live, view.removes)
-    return Review(changes, risks(changes, fleet, old_files, live, root=root), fleet,
+    return Review(changes, risks(changes, fleet, old_files, live, root=root,
+                                 removals=history.removals(changes, fleet)), fleet,
                   f"{compared}, and the live objects of {', '.join(sorted(exports))}",
                   tuple(view.unmanaged), tuple(view.effects), tuple(view.warnings))
 

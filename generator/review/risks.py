@@ -22,6 +22,7 @@ from generator.load.model import POOL_KINDS
 from generator.review.classes import RISK_CLASSES as RISK_CLASSES  # re-exported for the reports
 from generator.review.classes import RULES, Rule
 from generator.review.cause import Provenance, causes
+from generator.review.history import Removal
 from generator.render.gitops import removal_outcome
 
 
@@ -115,13 +116,16 @@ def endpoint_of(cluster_doc: Any) -> str | None:
 
 
 def cluster_risks(change: Change, cluster: Cluster | None,
-                  provenance: Provenance | None = None) -> Iterator[Risk]:
+                  provenance: Provenance | None = None,
+                  removal: Removal | None = None) -> Iterator[Risk]:
     if change.object_kind != "Cluster":
         return
     name = change.cluster
     if change.kind == "removed":
-        yield Risk("cluster-removed", change.title, removal_outcome(as_map(change.old)),
-                   f"rendered/{change.file}", name)
+        what = removal_outcome(as_map(change.old))
+        yield Risk("cluster-removed", change.title,
+                   f"{what}; {removal.note}" if removal else what,
+                   removal.where if removal else f"rendered/{change.file}", name)
         return
     if change.kind != "changed":
         return
@@ -269,7 +273,8 @@ def endpoint_reuse(changes: list[Change], clusters: dict[str, Cluster]) -> Itera
 
 
 def risks(changes: list[Change], fleet: Fleet, old_files: dict[str, bytes],
-          live: Live | None = None, root: Path | None = None) -> list[Risk]:
+          live: Live | None = None, root: Path | None = None,
+          removals: dict[str, Removal] | None = None) -> list[Risk]:
     """Every risk of ``changes``; ``root`` (the fleet the new render came from) lets a risk
     name the overlay patch that caused it."""
     clusters = {c.folder: c for c in fleet.clusters}
@@ -283,7 +288,8 @@ def risks(changes: list[Change], fleet: Fleet, old_files: dict[str, bytes],
     old = OldUse(old_files, {_pool_id(c)[1] for c in pool_changes if c.kind != "added"},
                  removed_clusters)
     for change in changes:
-        found += cluster_risks(change, clusters.get(change.cluster or ""), provenance)
+        found += cluster_risks(change, clusters.get(change.cluster or ""), provenance,
+                               (removals or {}).get(change.title))
     found += endpoint_reuse(changes, clusters)
     for change in pool_changes:
         if change.kind != "added":

@@ -187,7 +187,7 @@ def test_the_old_rendered_tree_is_read_once_per_review(tmp_path: Path,
 def test_deleting_a_cluster_with_its_own_pool_is_no_address_risk(tmp_path: Path) -> None:
     repo = make_repo(tmp_path, {"clusters/dev/own1.yaml": own_pool(1)})
     (repo / "clusters/dev/own1.yaml").unlink()
-    assert risks_of(repo) == [("cluster-removed", "rendered/mgmt-a/dev/own1/cluster.yaml")]
+    assert risks_of(repo) == [("cluster-removed", "clusters/dev/own1.yaml (deleted)")]
 
 
 def test_a_deleted_user_of_a_shrunk_pool_no_longer_holds_addresses(tmp_path: Path) -> None:
@@ -211,7 +211,8 @@ def test_a_new_cluster_taking_a_removed_clusters_endpoint_is_flagged(tmp_path: P
     write_tree(repo, {"clusters/dev/api2.yaml": API})
     found = risks_of(repo)
     assert ("endpoint-reused", "clusters/dev/api2.yaml:1:26") in found
-    assert ("cluster-removed", "rendered/mgmt-a/dev/api/cluster.yaml") in found
+    # git pairs the deleted file with the new one (not yet added): the cause is the new file
+    assert ("cluster-removed", "clusters/dev/api2.yaml:1:1") in found
 
 
 def test_a_new_endpoint_for_a_new_cluster_is_no_reuse(tmp_path: Path) -> None:
@@ -233,16 +234,20 @@ def test_a_rename_says_it_is_likely_one_cluster(tmp_path: Path) -> None:
     (repo / "clusters/dev/api.yaml").unlink()
     write_tree(repo, {"clusters/dev/api2.yaml": API})
     assert [m for m in messages(repo) if m.startswith("cluster-removed")] == [
-        "cluster-removed: Cluster dev/api: " + PROTECTED + "; perhaps renamed to "
-        "Cluster dev/api2 (same endpoint 10.9.0.2)"]
+        "cluster-removed: Cluster dev/api: " + PROTECTED + "; clusters/dev/api.yaml was renamed "
+        "to clusters/dev/api2.yaml (not yet added to git; 100% similar), which renders Cluster "
+        "dev/api2; perhaps renamed to Cluster dev/api2 (same endpoint 10.9.0.2)"]
 
 
 def test_an_unrelated_new_cluster_gives_no_rename_hint(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
     (repo / "clusters/dev/api.yaml").unlink()
-    write_tree(repo, {"clusters/dev/api2.yaml": API.replace("10.9.0.2", "10.9.0.22")})
+    write_tree(repo, {"clusters/dev/api2.yaml": "# the new payments API, not the old one\n"
+                                                "controlPlane: {endpoint: 10.9.0.22}\n"
+                                                "workers:\n- {name: md-0, replicas: 4}\n"})
     assert [m for m in messages(repo) if m.startswith("cluster-removed")] == [
-        "cluster-removed: Cluster dev/api: " + PROTECTED]
+        "cluster-removed: Cluster dev/api: " + PROTECTED
+        + "; its inventory clusters/dev/api.yaml was deleted"]
 
 
 def test_a_removed_cluster_whose_last_render_was_unprotected_is_deleted(tmp_path: Path) -> None:
@@ -252,4 +257,5 @@ def test_a_removed_cluster_whose_last_render_was_unprotected_is_deleted(tmp_path
     (repo / "clusters/dev/api.yaml").unlink()
     assert [m for m in messages(repo) if m.startswith("cluster-removed")] == [
         "cluster-removed: Cluster dev/api: deleted with all its machines: its last render has no "
-        "prune protection (deletionPolicy: delete), so Flux and Argo CD prune it"]
+        "prune protection (deletionPolicy: delete), so Flux and Argo CD prune it; its inventory "
+        "clusters/dev/api.yaml was deleted"]
