@@ -135,7 +135,11 @@ def items_of(files: dict[str, bytes]) -> dict[str, Item]:
             meta = doc.get("metadata") if isinstance(doc, dict) else None
             if isinstance(meta, dict) and "name" in meta and "kind" in doc:
                 ns = f"{meta['namespace']}/" if meta.get("namespace") else ""
-                key = f"{doc.get('apiVersion')}|{doc['kind']}|{ns}{meta['name']}"
+                # Scoped by the management cluster's folder: the same namespace/name on two
+                # management clusters is two objects, and a Cluster moved from one management
+                # cluster to another is a removal and an addition, not "no change".
+                scope = path.split("/", 1)[0]
+                key = f"{scope}|{doc.get('apiVersion')}|{doc['kind']}|{ns}{meta['name']}"
                 out[key] = Item(key, path, f"{doc['kind']} {ns}{meta['name']}", doc,
                                 ObjectRef(str(doc["kind"]), str(meta["namespace"])
                                           if meta.get("namespace") else None, str(meta["name"])))

@@ -225,7 +225,7 @@ def test_json_paths_name_list_items_and_values_keep_their_name(tmp_path: Path) -
     report = as_json(root)
     assert report["schemaVersion"] == 3
     cluster = next(c for c in report["changes"]  # type: ignore[union-attr]
-                   if c["object"] == {"kind": "Cluster", "namespace": "dev", "name": "c000"})
+                   if c.get("object") == {"kind": "Cluster", "namespace": "dev", "name": "c000"})
     paths = {f["path"]: f for f in cluster["fields"]}
     assert not [p for p in paths if "[" in p and "[name=" not in p and "]" in p
                 and not p.split("[", 1)[1][0].isdigit()], paths

@@ -223,3 +223,20 @@ def test_markdown_for_300_clusters_stays_within_budget(tmp_path: Path) -> None:
     assert "| 300 | 0 | 900 | 0 | +0 / -0 | rollout 1 cause (300 clusters) | - |" in markdown
     assert "| `rollout` | clusters/_defaults.yaml:4:23 | 300 clusters: " in markdown
     assert "sections are not shown._" in markdown
+
+
+def test_objects_are_scoped_by_management_cluster(tmp_path: Path) -> None:
+    """The same namespace/name on two management clusters is two objects, and a Cluster moved
+    to another management cluster is removed there and added here, never 'no change'."""
+    from generator.review.diff import compare
+    cluster = ("apiVersion: cluster.x-k8s.io/v1beta1\nkind: Cluster\n"
+               "metadata: {name: web, namespace: dev}\nspec: {}\n")
+    old = {"mgmt-a/dev/web/cluster.yaml": cluster.encode()}
+    moved = {"mgmt-b/dev/web/cluster.yaml": cluster.encode()}
+    assert sorted((c.kind, c.file) for c in compare(old, moved)) == [
+        ("added", "mgmt-b/dev/web/cluster.yaml"), ("removed", "mgmt-a/dev/web/cluster.yaml")]
+    both = {**old, **moved}
+    changed = {**old, "mgmt-b/dev/web/cluster.yaml": cluster.replace("spec: {}", "spec: {x: 1}")
+               .encode()}
+    assert [(c.kind, c.file) for c in compare(both, changed)] == [
+        ("changed", "mgmt-b/dev/web/cluster.yaml")]
