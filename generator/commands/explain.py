@@ -10,8 +10,8 @@ from generator import pipeline
 from generator.check.fleet import Cluster, Fleet
 from generator.commands.exits import EXIT_OK
 from generator.commands.output import out
-from generator.overlay.load import Overlay, load_overlay, load_overlay_file
-from generator.paths import cluster_overlay_file
+from generator.overlay.load import Overlay
+from generator.render.final import cluster_overlays
 from generator.problems import FleetError, Location, Problem, did_you_mean, path_text
 from generator.yaml.load import Path_
 
@@ -93,14 +93,6 @@ def explain_rows(cluster: Cluster, field: str | None = None) -> list[tuple[str, 
     return rows
 
 
-def _overlays(root: Path, cluster: Cluster) -> list[Overlay]:
-    found = [load_overlay(root, name) for name in cluster.spec.overlays]
-    own = cluster_overlay_file(cluster.inventory.file)
-    if (root / own).is_file():
-        found.append(load_overlay_file(root, Path(own)))
-    return found
-
-
 def _patch_paths(document: Any, path: Path_ = ()) -> Iterator[str]:
     """The fields a strategic-merge patch document writes (named list items as ``[name=…]``)."""
     if isinstance(document, dict):
@@ -143,7 +135,7 @@ def overlay_rows(root: Path, cluster: Cluster) -> list[tuple[str, str]]:
                                            f"{', '.join(k for k, _ in pairs)}"))
 
     try:
-        for overlay in _overlays(root, cluster):
+        for overlay in cluster_overlays(root, cluster):
             walk(overlay)
     except FleetError:
         return []  # the render reports what is wrong with the overlay

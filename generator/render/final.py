@@ -18,11 +18,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 from generator.check.fleet import Cluster
 from generator.overlay.jsonpatch import parse_pointer
-from generator.overlay.load import Overlay, Patch
+from generator.overlay.load import Overlay, Patch, load_overlay, load_overlay_file
 from generator.overlay.objects import describe, id_fields
 from generator.paths import RENDERED_DIR, cluster_overlay_file
 from generator.problems import FleetError, Location, Problem, path_text
@@ -76,6 +77,16 @@ def chosen_overlays(cluster: Cluster | None,
         return []
     keys = [*cluster.spec.overlays, cluster_overlay_file(cluster.inventory.file)]
     return [o for key in keys if isinstance(o := loaded.get(key), Overlay)]
+
+
+def cluster_overlays(root: Path, cluster: Cluster) -> list[Overlay]:
+    """The overlays a render applies to ``cluster``, loaded afresh: its ``overlays:`` in order,
+    then its own ``<name>.overlay.yaml`` if there is one; raises FleetError as loading does."""
+    found = [load_overlay(root, name) for name in cluster.spec.overlays]
+    own = cluster_overlay_file(cluster.inventory.file)
+    if (root / own).is_file():
+        found.append(load_overlay_file(root, Path(own)))
+    return found
 
 
 def check_final(group: list[Output], rendered: list[RenderedFile], final: list[RenderedFile],

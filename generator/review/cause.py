@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from generator.check.fleet import Cluster, Fleet
-from generator.overlay.load import Overlay, Patch, load_overlay, load_overlay_file
-from generator.paths import cluster_overlay_file
+from generator.overlay.load import Overlay, Patch
+from generator.render.final import cluster_overlays
 from generator.problems import FleetError
 from generator.review.classes import Rule
 from generator.review.diff import FieldChange, by_name
@@ -75,15 +75,10 @@ class Provenance:
         self.root = root
 
     def overlays(self, cluster: Cluster) -> list[Overlay]:
-        out: list[Overlay] = []
         try:
-            out += [load_overlay(self.root, name) for name in cluster.spec.overlays]
-            local = cluster_overlay_file(cluster.inventory.file)
-            if (self.root / local).is_file():
-                out.append(load_overlay_file(self.root, Path(local)))
+            return cluster_overlays(self.root, cluster)
         except FleetError:
             return []  # the render reported it; the inventory is named instead
-        return out
 
 
 def _op_values(op: Any, new_doc: Any) -> Iterator[tuple[str, Any]]:
