@@ -186,17 +186,18 @@ def _review(old_files: dict[str, bytes], new_files: dict[str, bytes], fleet: Fle
     if isinstance(live, list):  # one export per management cluster, each recognised
         live = combine(fleet, live, _rendered_clusters(old_files)) if live else None
     exports = {m: e for m, e in (live.parts if live is not None else {}).items() if e.objects}
-    if not exports:
+    view = live_view(old_files, new_files, exports) if exports else None
+    if view is None:
         changes = compare(old_files, new_files)
-        return Review(changes, risks(changes, fleet, old_files, live, root=root,
-                                     removals=history.removals(changes, fleet)), fleet, compared)
-    # diff --live: the live objects stand in for rendered/ where the exports hold them
-    view = live_view(old_files, new_files, exports)
-    changes = compare_items(view.old, view.new, view.live, view.removes)
-    return Review(changes, risks(changes, fleet, old_files, live, root=root,
-                                 removals=history.removals(changes, fleet)), fleet,
-                  f"{compared}, and the live objects of {', '.join(sorted(exports))}",
-                  tuple(view.unmanaged), tuple(view.effects), tuple(view.warnings))
+    else:  # diff --live: the live objects stand in for rendered/ where the exports hold them
+        changes = compare_items(view.old, view.new, view.live, view.removes)
+        compared += f", and the live objects of {', '.join(sorted(exports))}"
+    found = risks(changes, fleet, old_files, live, root=root,
+                  removals=history.removals(changes, fleet))
+    if view is None:
+        return Review(changes, found, fleet, compared)
+    return Review(changes, found, fleet, compared, tuple(view.unmanaged), tuple(view.effects),
+                  tuple(view.warnings))
 
 
 @dataclass(frozen=True)

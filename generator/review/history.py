@@ -22,6 +22,8 @@ import difflib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from ruamel.yaml.error import YAMLError
+
 from generator.check.fleet import Cluster, Fleet
 from generator.paths import CLUSTERS_DIR
 from generator.problems import FleetError
@@ -80,7 +82,7 @@ def _renamed_in_place(title: str, file: str, fleet: Fleet) -> Removal | None:
 def _old_name(text: bytes | None) -> str | None:
     try:
         data = load_fast(text.decode("utf-8")) if text is not None else None
-    except Exception:  # noqa: BLE001 - an old file that does not parse names no cluster
+    except (UnicodeDecodeError, YAMLError):  # an old file that does not parse names no cluster
         return None
     name = data.get("name") if isinstance(data, dict) else None
     return str(name) if name is not None else None
