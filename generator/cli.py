@@ -72,8 +72,8 @@ QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress ba
 
 def _print_version(value: bool) -> None:
     if value:
-        from generator import __version__
-        out(f"fleetgen {__version__}")
+        from generator.commands.source import version_line
+        out(version_line())
         raise typer.Exit(0)
 
 
@@ -121,14 +121,26 @@ class Format(str, Enum):
     github = "github"
 
 
-def run(action: Callable[[], int], fmt: str = "text", *, writes: bool = False) -> NoReturn:
+def _changed(root: Path | None) -> frozenset[str]:
+    """The files of the fleet at ``root`` that git says were changed: their problems come first
+    (a duplicate endpoint is reported at both clusters; the one just edited leads)."""
+    if root is None:
+        return frozenset()
+    from generator.review.git import edited_files
+    return edited_files(root)
+
+
+def run(action: Callable[[], int], fmt: str = "text", *, writes: bool = False,
+        root: Path | None = None) -> NoReturn:
     """Run a command body; every failure becomes its exit code here and nowhere else. A command
-    that ``writes`` files says after its problems that it wrote nothing (or what it left)."""
+    that ``writes`` files says after its problems that it wrote nothing (or what it left).
+    Problems in the files of ``root`` that git sees changed are listed first."""
     try:
         code = action()
     except FleetError as exc:
+        first = _changed(root)
         if fmt == "text":
-            err(format_problems(exc.problems, fmt))
+            err(format_problems(exc.problems, fmt, first))
             errors = sum(1 for p in exc.problems if p.severity == "error")
             outcome = ("; rendered/ is partly updated (each file whole, old or new); render "
                        "again to finish" if exc.partial else "; nothing was written"
@@ -137,7 +149,7 @@ def run(action: Callable[[], int], fmt: str = "text", *, writes: bool = False) -
             if exc.note():
                 err(exc.note())
         else:
-            out(format_problems(exc.problems, fmt))
+            out(format_problems(exc.problems, fmt, first))
         code = EXIT_INVALID
     except (KeyboardInterrupt, Interrupted):
         err("interrupted")
@@ -180,7 +192,7 @@ def render(
                        no_cache=no_cache, progress=lambda what: progress_bar(what, quiet),
                        looked_up=ctx.obj)
 
-    run(body, writes=True)
+    run(body, writes=True, root=root)
 
 
 @app.command()
@@ -196,7 +208,7 @@ def validate(
         from generator.commands.validate import validate as command
         return command(root, fmt.value)
 
-    run(body, fmt.value)
+    run(body, fmt.value, root=root)
 
 
 @app.command()
@@ -275,7 +287,7 @@ def diff(
                        fmt=fmt.value, max_bytes=max_bytes, fail_on=fail_on, jobs=jobs,
                        progress=lambda what: progress_bar(what, quiet))
 
-    run(body, "json" if fmt is DiffFormat.json else "text")
+    run(body, "json" if fmt is DiffFormat.json else "text", root=root)
 
 
 @app.command()
@@ -283,16 +295,21 @@ def init(
     target: Annotated[Path, typer.Argument(help="The folder to create the fleet repository in.",
                                            metavar="DIR",
                                            file_okay=False)],
+    install: Annotated[Optional[str], typer.Option(
+        "--install", metavar="REQUIREMENT",
+        help="How CI installs fleetgen, pinned: fleetgen==VERSION or fleetgen @ "
+        "git+https://HOST/PATH@TAG-OR-COMMIT. Default: where this fleetgen was installed from "
+        "(see fleetgen --version).")] = None,
 ) -> None:
     """Scaffold a fleet repository that renders at once: clusters/ with one example cluster,
-    overlays/, a CI workflow, a .gitignore and a README. The folder may be a fresh git
+    overlays/, CI workflows, a .gitignore and a README. The folder may be a fresh git
     repository: init writes beside what is there and never overwrites a file.
 
     Example: fleetgen init my-fleet && cd my-fleet && fleetgen render
     """
     def body() -> int:
         from generator.commands.init import init as command
-        return command(target)
+        return command(target, install)
 
     run(body, writes=True)
 

@@ -30,6 +30,7 @@ from ruamel.yaml import YAML
 from generator.cli import app
 from generator.review.risks import RISK_CLASSES
 from generator.commands.init import init_fleet
+from support.fleets import PIN
 
 REPO = Path(__file__).resolve().parents[1]
 RECIPES = sorted((REPO / "docs" / "ci").glob("*.yml"))
@@ -231,7 +232,7 @@ def test_recipe_calls_only_allowed_programs_and_real_fleetgen_options(recipe: Pa
 
 def test_workflow_written_by_init_calls_only_allowed_programs_and_real_options(
         tmp_path: Path) -> None:
-    init_fleet(tmp_path / "fleet")
+    init_fleet(tmp_path / "fleet", PIN)
     workflow = _load(tmp_path / "fleet" / ".github" / "workflows" / "fleetgen.yml")
     problems = [f"{s.where}: {p}" for s in scripts(workflow) for p in check_script(s.text)]
     assert problems == []

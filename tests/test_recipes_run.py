@@ -21,6 +21,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from support.cli import fleetgen
+from support.fleets import PIN
 from support.gitrepo import commit_all, git, init
 
 REPO = Path(__file__).resolve().parents[1]
@@ -68,7 +69,7 @@ def condition_holds(condition: str, output: Path) -> bool:
 def fleet(tmp_path: Path) -> Path:
     """A fleet repository on main, rendered and committed, pushed to a bare `origin`."""
     repo = tmp_path / "fleet"
-    assert fleetgen(None, "init", str(repo)).exit_code == 0
+    assert fleetgen(None, "init", str(repo), "--install", PIN).exit_code == 0
     init(repo)
     hello = repo / "clusters/example/dev/hello.yaml"
     hello.write_text(hello.read_text().replace("192.0.2.10", "10.50.0.10"))

@@ -4,7 +4,10 @@ It only ever creates files, never changes one: a target folder may hold anything
 write (``.git`` of a fresh ``git init`` or clone, a LICENSE), and init refuses, writing nothing,
 when any file it would write is already there (a located FleetError, like every other stage). The files come from ``generator/commands/skeleton/``, package
 data written verbatim but for two placeholders: ``@VERSION@`` (fleetgen's version, in the README)
-and ``@INSTALL@`` (how CI installs fleetgen, in the pull-request workflow).
+and ``@INSTALL@`` (how the README and CI install fleetgen). The install is pinned to exactly this
+fleetgen: the commit pip resolved for a git install, the index version for an index install
+(``generator.commands.source``), or what ``--install`` gives; when neither tells, init refuses
+rather than write an install no runner could run.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from pathlib import Path
 
 from generator import __version__
 from generator.commands.exits import EXIT_OK
-from generator.commands.output import out
+from generator.commands.output import err, out
+from generator.commands.source import INSTALL_SPEC, pip_install, source
 from generator.load.schema import schema_modeline, schema_text
 from generator.paths import CLUSTERS_DIR, DEFAULTS_FILE, OVERLAYS_DIR, SCHEMA_FILE
 from generator.problems import FleetError, Location, Problem
@@ -42,9 +46,25 @@ def _skeleton(name: str) -> str:
     return files("generator.commands.skeleton").joinpath(name).read_text(encoding="utf-8")
 
 
-def pinned_install(version: str = __version__) -> str:
-    """How a fleet repository installs fleetgen: pinned, so a render never changes by surprise."""
-    return f'python -m pip install "fleetgen=={version}"'
+def pinned_install(spec: str | None) -> str:
+    """How a fleet repository installs fleetgen: ``spec`` (from ``--install``) or this
+    installation's own source, pinned, so a render never changes by surprise."""
+    if spec is not None:
+        if not INSTALL_SPEC.fullmatch(spec.strip()):
+            raise FleetError([Problem(Location("--install"), "bad-install",
+                                      f"'{spec}' is not a fleetgen requirement init can write "
+                                      "into a workflow",
+                                      "give fleetgen==VERSION or fleetgen @ git+https://HOST/"
+                                      "PATH@TAG-OR-COMMIT (no quotes, $ or backticks)")])
+        return pip_install(spec.strip())
+    found = source()
+    if not found.spec:
+        raise FleetError([Problem(Location("--install"), "install-unknown",
+                                  f"this fleetgen is installed {found.described}, which a CI "
+                                  "runner cannot install; the workflows init writes would not run",
+                                  "say where CI installs fleetgen from, pinned: --install "
+                                  "'fleetgen @ git+https://HOST/PATH@TAG-OR-COMMIT'")])
+    return pip_install(found.spec)
 
 
 def pull_request_workflow(install: str) -> str:
@@ -64,11 +84,12 @@ def nightly_workflow(install: str) -> str:
                                                                                  install)
 
 
-def _fleet_files(version: str) -> dict[str, str]:
+def _fleet_files(install: str) -> dict[str, str]:
     texts = {rel: _skeleton(name) for rel, name in SKELETON.items()}
-    texts[".github/workflows/fleetgen.yml"] = pull_request_workflow(pinned_install(version))
-    texts[".github/workflows/fleetgen-nightly.yml"] = nightly_workflow(pinned_install(version))
-    texts["README.md"] = texts["README.md"].replace("@VERSION@", version)
+    texts[".github/workflows/fleetgen.yml"] = pull_request_workflow(install)
+    texts[".github/workflows/fleetgen-nightly.yml"] = nightly_workflow(install)
+    texts["README.md"] = (texts["README.md"].replace("@VERSION@", __version__)
+                          .replace("@INSTALL@", install.replace("python -m pip", ".venv/bin/pip")))
     return {SCHEMA_FILE: schema_text(), **texts}
 
 
@@ -84,11 +105,12 @@ def _in_the_way(target: Path, rels: list[str]) -> list[str]:
     return found
 
 
-def init_fleet(target: Path) -> list[Path]:
+def init_fleet(target: Path, install: str | None = None) -> list[Path]:
     """Scaffold a fleet repository in ``target`` (created if missing) that validates and renders
     as it is; returns the files written. Refuses a ``target`` that is a file, or that holds any
-    file init would write; anything else there (``.git``, a LICENSE) is left alone."""
-    wanted = _fleet_files(__version__)
+    file init would write; anything else there (``.git``, a LICENSE) is left alone. ``install``
+    is the pip requirement CI installs fleetgen with (default: this installation's source)."""
+    wanted = _fleet_files(pinned_install(install))
     if target.exists() and not target.is_dir():
         raise FleetError([Problem(Location(str(target)), "target-not-empty",
                                   f"{target} is a file; fleetgen init writes into a folder",
@@ -110,9 +132,11 @@ def init_fleet(target: Path) -> list[Path]:
     return sorted(written)
 
 
-def init(target: Path) -> int:
+def init(target: Path, install: str | None = None) -> int:
     """The command: scaffold, then list the files created."""
-    written = init_fleet(target)
+    written = init_fleet(target, install)
+    if install is None and source().dirty:
+        err("warning: this fleetgen has uncommitted changes; the workflows pin its last commit")
     out("\n".join(f"create {p.relative_to(target.resolve()).as_posix()}"
                   if p.is_absolute() else f"create {p.as_posix()}" for p in written))
     return EXIT_OK

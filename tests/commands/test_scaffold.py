@@ -14,12 +14,12 @@ from ruamel.yaml import YAML
 
 from generator import pipeline
 from generator.problems import FleetError
-from generator.commands.init import (SOURCE_INSTALL, init_fleet, pinned_install,
-                                     pull_request_workflow)
+from generator.commands.init import SOURCE_INSTALL, init_fleet, pull_request_workflow
+from generator.commands.source import pip_install
 from generator.commands.new import new_cluster
 from generator.load.schema import SCHEMA_ID, inventory_schema
 from generator.paths import SCHEMA_FILE
-from support.fleets import small_fleet, snapshot, write_tree
+from support.fleets import PIN, small_fleet, snapshot, write_tree
 
 REPO = Path(__file__).resolve().parents[2]
 MODELINE = "# yaml-language-server: $schema="
@@ -45,7 +45,7 @@ def _fill(path: Path, values: dict[tuple[str, ...], Any]) -> None:
 def test_init_writes_a_fleet_that_renders_and_a_second_render_changes_nothing(
         tmp_path: Path) -> None:
     root = tmp_path / "fleet"
-    written = init_fleet(root)
+    written = init_fleet(root, PIN)
     assert {p.relative_to(root).as_posix() for p in written} == {
         ".fleetgen/inventory.schema.json", ".github/workflows/fleetgen-nightly.yml",
         ".github/workflows/fleetgen.yml", ".gitignore",
@@ -63,19 +63,19 @@ def test_init_writes_a_fleet_that_renders_and_a_second_render_changes_nothing(
 
 
 def test_init_leaves_overlays_empty_but_for_a_readme(tmp_path: Path) -> None:
-    init_fleet(tmp_path)
+    init_fleet(tmp_path, PIN)
     assert [p.name for p in (tmp_path / "overlays").iterdir()] == ["README.md"]
 
 
 def test_init_ignores_the_venv_tools_and_render_lock(tmp_path: Path) -> None:
-    init_fleet(tmp_path)
+    init_fleet(tmp_path, PIN)
     lines = (tmp_path / ".gitignore").read_text().splitlines()
     assert {".venv/", ".tools/", "rendered/.fleetgen.lock"} <= set(lines)
 
 
 def test_init_points_every_inventory_file_at_the_local_schema_that_accepts_it(
         tmp_path: Path) -> None:
-    init_fleet(tmp_path)
+    init_fleet(tmp_path, PIN)
     schema_path = tmp_path / SCHEMA_FILE
     schema = json.loads(schema_path.read_text())
     assert schema == inventory_schema() and schema["$id"] == SCHEMA_ID
@@ -91,18 +91,20 @@ def test_init_points_every_inventory_file_at_the_local_schema_that_accepts_it(
 
 
 def test_init_workflow_is_the_documented_one_with_a_pinned_install(tmp_path: Path) -> None:
-    init_fleet(tmp_path)
+    init_fleet(tmp_path, PIN)
     workflow = (tmp_path / ".github" / "workflows" / "fleetgen.yml").read_text()
-    assert workflow == pull_request_workflow(pinned_install())
-    assert 'pip install "fleetgen==' in workflow and SOURCE_INSTALL not in workflow
+    assert workflow == pull_request_workflow(pip_install(PIN))
+    assert f'python -m pip install "{PIN}"' in workflow and SOURCE_INSTALL not in workflow
+    readme = (tmp_path / "README.md").read_text()
+    assert f'.venv/bin/pip install "{PIN}"' in readme
 
 
 def test_init_scaffolds_the_nightly_workflow_too(tmp_path: Path) -> None:
     """Issue 19: the nightly drift render (and optional live drift), pinned like the other."""
     from generator.commands.init import nightly_workflow
-    init_fleet(tmp_path)
+    init_fleet(tmp_path, PIN)
     nightly = (tmp_path / ".github" / "workflows" / "fleetgen-nightly.yml").read_text()
-    assert nightly == nightly_workflow(pinned_install())
+    assert nightly == nightly_workflow(pip_install(PIN))
     documented = (REPO / "docs" / "ci" / "github-nightly.yml").read_text()
     assert documented == nightly_workflow(SOURCE_INSTALL)
 
@@ -115,16 +117,16 @@ def test_documented_pull_request_workflow_is_the_one_init_writes_but_installs_fr
 
 
 def test_init_creates_a_missing_folder_and_accepts_an_empty_one(tmp_path: Path) -> None:
-    assert init_fleet(tmp_path / "a" / "b")
+    assert init_fleet(tmp_path / "a" / "b", PIN)
     (tmp_path / "empty").mkdir()
-    assert init_fleet(tmp_path / "empty")
+    assert init_fleet(tmp_path / "empty", PIN)
 
 
 @pytest.mark.parametrize("existing", ["notes.txt", ".git/HEAD", "LICENSE"])
 def test_init_writes_beside_files_it_does_not_write(tmp_path: Path, existing: str) -> None:
     """A freshly `git init`-ed or cloned repository is where a fleet starts (issue 19)."""
     write_tree(tmp_path, {existing: "x\n"})
-    assert init_fleet(tmp_path)
+    assert init_fleet(tmp_path, PIN)
     assert (tmp_path / existing).read_text() == "x\n"
     assert (tmp_path / "clusters/_defaults.yaml").is_file()
 
@@ -133,7 +135,7 @@ def test_init_in_a_fresh_git_repository_through_the_command_line(tmp_path: Path)
     from support.cli import fleetgen
     from support.gitrepo import init
     init(tmp_path)
-    result = fleetgen(None, "init", str(tmp_path))
+    result = fleetgen(None, "init", str(tmp_path), "--install", PIN)
     assert result.exit_code == 0, result.stderr
     assert "create clusters/_defaults.yaml" in result.stdout
     assert fleetgen(tmp_path, "validate").exit_code == 0
@@ -145,7 +147,7 @@ def test_init_refuses_to_overwrite_and_writes_nothing(tmp_path: Path, existing: 
     write_tree(tmp_path, {existing: "x\n", ".git/HEAD": "ref: refs/heads/main\n"})
     before = snapshot(tmp_path)
     with pytest.raises(FleetError) as caught:
-        init_fleet(tmp_path)
+        init_fleet(tmp_path, PIN)
     problems = caught.value.problems
     assert {p.code for p in problems} == {"target-not-empty"}
     taken = [p.location.path for p in problems]
@@ -161,7 +163,7 @@ def test_init_refuses_to_overwrite_and_writes_nothing(tmp_path: Path, existing: 
 def test_init_refuses_a_file_as_target(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(FleetError) as caught:
-        init_fleet(tmp_path / "file")
+        init_fleet(tmp_path / "file", PIN)
     assert [p.code for p in caught.value.problems] == ["target-not-empty"]
 
 
@@ -169,7 +171,7 @@ def test_init_refuses_a_file_as_target(tmp_path: Path) -> None:
 
 def test_new_cluster_writes_the_schema_modeline_and_only_the_endpoint_then_validates(
         tmp_path: Path) -> None:
-    init_fleet(tmp_path)
+    init_fleet(tmp_path, PIN)
     path = new_cluster(tmp_path, Path("clusters/example/dev/web"))
     assert path == tmp_path / "clusters" / "example" / "dev" / "web.yaml"
     text = path.read_text()
@@ -246,7 +248,7 @@ def test_new_cluster_with_nothing_left_to_set_is_valid_as_written(tmp_path: Path
 
 
 def test_new_cluster_refuses_to_overwrite_a_file(tmp_path: Path) -> None:
-    init_fleet(tmp_path)
+    init_fleet(tmp_path, PIN)
     hello = tmp_path / "clusters" / "example" / "dev" / "hello.yaml"
     before = hello.read_bytes()
     with pytest.raises(FleetError) as caught:
@@ -259,7 +261,7 @@ def test_new_cluster_refuses_to_overwrite_a_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize("outside", ["hello", "overlays/web", "clusters/../web",
                                      "../elsewhere/clusters/web"])
 def test_new_cluster_refuses_paths_outside_clusters(tmp_path: Path, outside: str) -> None:
-    init_fleet(tmp_path / "fleet")
+    init_fleet(tmp_path / "fleet", PIN)
     before = snapshot(tmp_path)
     with pytest.raises(FleetError) as caught:
         new_cluster(tmp_path / "fleet", Path(outside))
@@ -268,7 +270,7 @@ def test_new_cluster_refuses_paths_outside_clusters(tmp_path: Path, outside: str
 
 
 def test_new_cluster_accepts_an_absolute_path_inside_clusters(tmp_path: Path) -> None:
-    init_fleet(tmp_path)
+    init_fleet(tmp_path, PIN)
     target = tmp_path / "clusters" / "example" / "dev" / "abs.yaml"
     assert new_cluster(tmp_path, target) == target
 
@@ -280,7 +282,7 @@ def test_new_cluster_accepts_an_absolute_path_inside_clusters(tmp_path: Path) ->
 ])
 def test_new_cluster_refuses_names_that_would_not_be_a_cluster(
         tmp_path: Path, name: str, code: str) -> None:
-    init_fleet(tmp_path)
+    init_fleet(tmp_path, PIN)
     with pytest.raises(FleetError) as caught:
         new_cluster(tmp_path, Path(name))
     assert [p.code for p in caught.value.problems] == [code]

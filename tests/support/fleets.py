@@ -5,6 +5,9 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+# What a fleet's CI installs fleetgen with (init --install): pinned to a commit, as init writes it.
+PIN = "fleetgen @ git+https://git.example.com/platform/fleetgen@0123456789abcdef0123456789abcdef01234567"
+
 VSPHERE_DEFAULTS = """\
 managementCluster: mgmt-a
 infrastructure: vsphere
