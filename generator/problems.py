@@ -213,8 +213,12 @@ def raise_if_errors(problems: list[Problem]) -> None:
         raise FleetError(problems)
 
 
-def format_problems(problems: Iterable[Problem], fmt: str) -> str:
-    ordered = sorted(merge_clusters(problems), key=Problem.sort_key)
+def format_problems(problems: Iterable[Problem], fmt: str,
+                    first: frozenset[str] = frozenset()) -> str:
+    """``problems`` in ``fmt``, by place, those in the files of ``first`` (the files a person
+    changed) before the rest."""
+    ordered = sorted(merge_clusters(problems),
+                     key=lambda p: (p.location.path not in first, *p.sort_key()))
     if fmt == "json":
         return json.dumps([p.as_dict() for p in ordered], indent=2)
     if fmt == "github":

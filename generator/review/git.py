@@ -37,6 +37,21 @@ def repository(root: Path) -> tuple[Path, str]:
     return top, "" if inside == "." else inside
 
 
+def edited_files(root: Path) -> frozenset[str]:
+    """The files below ``root`` (relative to it) that differ from ``HEAD`` or are new and not
+    ignored: what a person changed. Empty where git cannot tell (no repository, no commit).
+    GIT_OPTIONAL_LOCKS=0 keeps git from writing its index's refreshed stat data."""
+    quiet = {"GIT_OPTIONAL_LOCKS": "0"}
+    try:
+        changed = _git(root, "diff", "--name-only", "-z", "--relative", "--no-ext-diff", "HEAD",
+                       "--", env=quiet)
+        new = _git(root, "ls-files", "-z", "--others", "--exclude-standard", env=quiet)
+    except FleetError:
+        return frozenset()
+    return frozenset(p.decode("utf-8", "surrogateescape")
+                     for p in (changed + b"\0" + new).split(b"\0") if p)
+
+
 def verify(repo: Path, ref: str) -> str:
     """The commit a revision names; a located error when it names none."""
     try:

@@ -205,3 +205,28 @@ def test_one_pod_cidr_over_an_endpoint_and_a_pool_is_one_problem_with_one_hint(
         ("  hint: choose pod and service CIDRs outside the node networks, pools, control-plane "
          "endpoints and VIPs"),
         "1 error"]
+
+
+def test_duplicate_endpoint_leads_with_the_file_just_changed(tmp_path: Path) -> None:
+    """Issue 19: reported at both clusters, the changed one first when git can tell."""
+    from support.gitrepo import commit_all, init
+    small_fleet(tmp_path, a="controlPlane: {endpoint: 10.0.0.10}\n",
+                z="controlPlane: {endpoint: 10.0.0.11}\n")
+    init(tmp_path)
+    commit_all(tmp_path, "two clusters")
+    (tmp_path / "clusters/dev/z.yaml").write_text("controlPlane: {endpoint: 10.0.0.10}\n")
+    index = tmp_path / ".git" / "index"
+    before = (index.read_bytes(), index.stat().st_mtime_ns)
+    text = [line for line in fleetgen(tmp_path, "validate").stderr.splitlines()
+            if "error[" in line]
+    assert [line.split(": ")[0] for line in text] == ["clusters/dev/z.yaml:1:26",
+                                                       "clusters/dev/a.yaml:1:26"]
+    assert (index.read_bytes(), index.stat().st_mtime_ns) == before  # read-only, git too
+    github = fleetgen(tmp_path, "validate", "--format", "github").stdout.splitlines()
+    assert [line.split(",")[0] for line in github] == ["::error file=clusters/dev/z.yaml",
+                                                       "::error file=clusters/dev/a.yaml"]
+    commit_all(tmp_path, "the change")  # git can no longer tell: by place
+    text = [line for line in fleetgen(tmp_path, "validate").stderr.splitlines()
+            if "error[" in line]
+    assert [line.split(": ")[0] for line in text] == ["clusters/dev/a.yaml:1:26",
+                                                       "clusters/dev/z.yaml:1:26"]
