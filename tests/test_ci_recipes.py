@@ -26,11 +26,12 @@ from typing import Any
 import pytest
 import typer.main
 from ruamel.yaml import YAML
+from support.fleets import PIN
 
 from generator.cli import app
-from generator.review.risks import RISK_CLASSES
 from generator.commands.init import init_fleet
-from support.fleets import PIN
+from generator.paths import INPUT_FILES, INPUT_FOLDERS, RENDERED_DIR
+from generator.review.risks import RISK_CLASSES
 
 REPO = Path(__file__).resolve().parents[1]
 RECIPES = sorted((REPO / "docs" / "ci").glob("*.yml"))
@@ -158,6 +159,12 @@ def check_fleetgen(args: list[str]) -> list[str]:
     path = ["fleetgen"]
     rest = list(args)
     while isinstance(getattr(command, "commands", None), dict):
+        if rest and rest[0].startswith("-"):  # `fleetgen --version`: an option that ends the run
+            ending = {opt for p in command.params if p.param_type_name == "option"
+                      and p.is_eager and getattr(p, "is_flag", False) for opt in p.opts}
+            return [] if rest[0] in ending | {"--help"} else [
+                (f"`{' '.join(path)}` has no option {rest[0]} that a recipe can run; it has: "
+                 f"{', '.join(sorted(ending | {'--help'}))}")]
         if not rest or rest[0] not in command.commands:
             what = f"has no subcommand {rest[0]!r}" if rest else "needs a subcommand"
             return [f"`{' '.join(path)}` {what}; it has: {', '.join(sorted(command.commands))}"]
@@ -169,8 +176,8 @@ def check_fleetgen(args: list[str]) -> list[str]:
     unknown = [a.split("=", 1)[0] for a in rest
                if a.startswith("-") and a != "-" and a.split("=", 1)[0] not in known]
     if unknown:
-        return [f"`{shown}` has no option {', '.join(unknown)}; it has: "
-                f"{', '.join(sorted(known))}"]
+        return [(f"`{shown}` has no option {', '.join(unknown)}; it has: "
+                 f"{', '.join(sorted(known))}")]
     try:
         ctx = command.make_context(shown, list(rest))
     except USAGE_ERRORS as exc:
@@ -369,3 +376,125 @@ def test_checker_rejects_a_recipe_line_with_a_wrong_program_command_option_or_va
 ])
 def test_checker_accepts_what_the_real_cli_accepts(line: str) -> None:
     assert check_script(line) == []
+
+
+# --- the render cache (issue 20) ---------------------------------------------------------------
+
+CACHE_DIR_GITHUB = "${{ github.workspace }}/.fleetgen-cache"
+CACHE_ACTIONS = {"actions/cache@v4": "restore and save", "actions/cache/restore@v4": "restore",
+                 "actions/cache/save@v4": "save"}
+# The cache each GitHub job uses: the pull request restores (the base branch's, at first) and
+# saves its own; the nightly renders from nothing and saves, so the pull requests find the
+# default branch warm and its committed render never comes from a cache; live drift only reads.
+GITHUB_CACHE_USE = {("github-pull-request.yml", "fleetgen"): "actions/cache@v4",
+                    ("github-nightly.yml", "render"): "actions/cache/save@v4",
+                    ("github-nightly.yml", "live-drift"): "actions/cache/restore@v4"}
+_HASH_FILES = re.compile(r"\$\{\{ hashFiles\(((?:'[^']*'(?:, )?)+)\) \}\}$")
+
+
+def _runs_fleetgen(step: dict[str, Any]) -> bool:
+    """Whether a step renders, reviews or validates (`fleetgen --version` names it only)."""
+    return any(call and not call[0].startswith("-")
+               for call in fleetgen_calls(str(step.get("run", ""))))
+
+
+def _github_jobs() -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path in RECIPES:
+        if path.name.startswith("github-"):
+            for name, job in _load(path)["jobs"].items():
+                yield path.name, name, job
+
+
+def test_every_github_job_that_runs_fleetgen_uses_the_render_cache_as_agreed() -> None:
+    found = {}
+    for recipe, name, job in _github_jobs():
+        steps = job["steps"]
+        cache = [i for i, s in enumerate(steps) if s.get("uses", "").startswith("actions/cache")]
+        fleetgen_steps = [i for i, s in enumerate(steps) if _runs_fleetgen(s)]
+        if not fleetgen_steps:
+            assert not cache, (recipe, name)
+            continue
+        assert len(cache) == 1, (recipe, name)
+        found[(recipe, name)] = uses = steps[cache[0]]["uses"]
+        assert steps[cache[0]]["with"]["path"] == "${{ env.FLEETGEN_CACHE_DIR }}"
+        if "restore" in CACHE_ACTIONS[uses]:  # restored before the first fleetgen run
+            assert cache[0] < fleetgen_steps[0], (recipe, name)
+        else:  # saved after the last
+            assert cache[0] > fleetgen_steps[-1], (recipe, name)
+        # Every fleetgen step sees the folder the cache step restores or saves.
+        assert job["env"]["FLEETGEN_CACHE_DIR"] == CACHE_DIR_GITHUB, (recipe, name)
+        for index in fleetgen_steps:
+            assert "FLEETGEN_CACHE_DIR" not in (steps[index].get("env") or {}), (recipe, name)
+    assert found == GITHUB_CACHE_USE
+
+
+def test_github_cache_key_is_os_fleetgen_and_every_input_with_a_same_fleetgen_fallback() -> None:
+    """One key text in every job (the pull requests must find the nightly's cache), naming the
+    runner OS, the installed fleetgen (from `fleetgen --version`, run before it) and a hash of
+    every input fleetgen reads; the fallback is the newest cache of the same OS and fleetgen."""
+    keys = set()
+    for recipe, name, job in _github_jobs():
+        steps = job["steps"]
+        cache = [i for i, s in enumerate(steps) if s.get("uses", "").startswith("actions/cache")]
+        if not cache:
+            continue
+        options = steps[cache[0]]["with"]
+        keys.add(key := options["key"])
+        prefix = "fleetgen-render-${{ runner.os }}-${{ steps.fleetgen.outputs.release }}-"
+        assert key.startswith(prefix), (recipe, name)
+        hashed = _HASH_FILES.fullmatch(key.removeprefix(prefix))
+        assert hashed, key
+        patterns = set(re.findall(r"'([^']*)'", hashed.group(1)))
+        assert patterns == {f"{folder}/**" for folder in INPUT_FOLDERS} | set(INPUT_FILES)
+        if "restore" in CACHE_ACTIONS[steps[cache[0]]["uses"]]:
+            assert options["restore-keys"].splitlines() == [prefix], (recipe, name)
+        else:
+            assert "restore-keys" not in options
+        [named] = [i for i, s in enumerate(steps) if s.get("id") == "fleetgen"]
+        assert named < cache[0]
+        assert fleetgen_calls(steps[named]["run"]) == [["--version"]]
+        assert 'echo "release=$release" >> "$GITHUB_OUTPUT"' in steps[named]["run"]
+    assert len(keys) == 1
+
+
+def test_the_cache_folder_is_outside_the_fleet_and_ignored_by_git() -> None:
+    """A cache folder among the inputs would change the fleet it caches; in the project (GitLab
+    caches nothing outside it), it must also never be committed."""
+    gitlab = _load(REPO / "docs" / "ci" / "gitlab-ci.yml")
+    folders = {CACHE_DIR_GITHUB.removeprefix("${{ github.workspace }}/"),
+               gitlab["variables"]["FLEETGEN_CACHE_DIR"].removeprefix("$CI_PROJECT_DIR/")}
+    assert folders == {".fleetgen-cache"}
+    assert ".fleetgen-cache" not in {*INPUT_FOLDERS, *INPUT_FILES, RENDERED_DIR, ".fleetgen"}
+    ignored = (REPO / "generator" / "commands" / "skeleton" / "gitignore").read_text()
+    assert ".fleetgen-cache/" in ignored.splitlines()
+
+
+def _gitlab_jobs() -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every GitLab job, with what it inherits through `extends` merged in."""
+    doc = _load(REPO / "docs" / "ci" / "gitlab-ci.yml")
+    for name, job in doc.items():
+        if isinstance(job, dict) and "script" in job:
+            yield name, {**(doc[job["extends"]] if "extends" in job else {}), **job}
+
+
+def test_every_gitlab_job_that_runs_fleetgen_pulls_the_cache_and_the_nightly_pushes_it() -> None:
+    gitlab = _load(REPO / "docs" / "ci" / "gitlab-ci.yml")
+    assert gitlab["variables"]["FLEETGEN_CACHE_DIR"] == "$CI_PROJECT_DIR/.fleetgen-cache"
+    policies = {}
+    for name, job in _gitlab_jobs():
+        if not any(c and not c[0].startswith("-")
+                   for s in scripts(job) for c in fleetgen_calls(s.text)):
+            continue
+        cache = job["cache"]
+        assert "FLEETGEN_CACHE_DIR" not in (job.get("variables") or {}), name
+        assert cache["paths"] == [".fleetgen-cache/"], name
+        # one cache per fleetgen pin: the install line is in the CI file the key hashes
+        assert cache["key"] == {"prefix": "fleetgen-render", "files": [".gitlab-ci.yml"]}, name
+        # merge-request pipelines run on unprotected branches: without this they would never
+        # see the cache the nightly job saves on the protected default branch
+        assert cache["unprotect"] is True, name
+        policies[name] = cache["policy"]
+    assert policies == {"fleetgen-validate": "pull", "fleetgen-render-check": "pull",
+                        "fleetgen-diff": "pull", "fleetgen-risk-gate": "pull",
+                        "fleetgen-nightly-render": "push", "fleetgen-live-drift": "pull"}
+    assert "python -m pip install" in str(gitlab["default"]["before_script"])  # in the key file

@@ -2,7 +2,9 @@
 (`bash --noprofile --norc -eo pipefail`), in order, in a real git repository with a real `origin`
 (a bare repository), with the real fleetgen and git, and with `gh` stubbed by a script that logs
 its arguments (nothing here may reach the network). `uses:` steps (checkout, setup-python,
-upload-artifact) and the install step are the runner's business and are not run.
+upload-artifact, and the render cache's actions/cache, emulated here by copying its folder) and
+the install step are the runner's business and are not run. The job's `env:` is passed with the
+one expression its values use, `${{ github.workspace }}`, resolved to the checkout.
 
 tests/test_ci_recipes.py checks every command line statically; this runs them.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -19,10 +22,12 @@ from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
-
 from support.cli import fleetgen
 from support.fleets import PIN
 from support.gitrepo import commit_all, git, init
+
+from generator.cache.store import RenderCache, code_digest
+from generator.pipeline import load_fleet, wanted_files
 
 REPO = Path(__file__).resolve().parents[1]
 RECIPES = REPO / "docs" / "ci"
@@ -47,6 +52,23 @@ def steps(recipe: str, job: str) -> list[tuple[str, str, dict[str, str], str]]:
                                                         (step.get("env") or {}).items()},
                     str(step.get("if", ""))))
     return out
+
+
+def job_env(recipe: str, job: str, repo: Path) -> dict[str, str]:
+    """The job's `env:` as the runner sets it, for the expressions resolvable offline
+    (`${{ github.workspace }}`, the checkout); variables with any other expression are left out
+    (the tests give those values themselves)."""
+    doc: Any = YAML(typ="safe").load((RECIPES / recipe).read_text())
+    resolved = {k: str(v).replace("${{ github.workspace }}", str(repo))
+                for k, v in (doc["jobs"][job].get("env") or {}).items()}
+    return {k: v for k, v in resolved.items() if "${{" not in v}
+
+
+def outputs(repo: Path) -> dict[str, str]:
+    """What the steps wrote to $GITHUB_OUTPUT, as name → value."""
+    written = repo.parent / "runner" / "output"
+    return dict(line.split("=", 1) for line in written.read_text().splitlines()
+                if "=" in line) if written.exists() else {}
 
 
 _OUTPUT_TEST = re.compile(r"^steps\.(\w+)\.outputs\.(\w+) == '([^']*)'$")
@@ -97,7 +119,8 @@ def run_steps(repo: Path, recipe: str, job: str, env: dict[str, str]
             "GH_LOG": str(runner / "gh.log"), "GITHUB_OUTPUT": str(runner / "output"),
             "GITHUB_STEP_SUMMARY": str(runner / "summary.md"), "NO_COLOR": "1",
             "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com", **env}
+            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+            **job_env(recipe, job, repo), **env}
     results = []
     for name, script, step_env, condition in steps(recipe, job):
         if not condition_holds(condition, runner / "output"):
@@ -166,7 +189,7 @@ def test_nightly_workflow_pushes_a_render_branch_and_opens_a_pull_request(fleet:
     stubs_first = run_steps(fleet, "github-nightly.yml", "render", env)
     ran = [(name, code) for name, code, _ in stubs_first]
     assert [code for _, code in ran] == [0] * len(ran), stubs_first
-    assert (fleet.parent / "runner" / "output").read_text().strip() == "drift=true"
+    assert outputs(fleet)["drift"] == "true"
     calls = gh_calls(fleet)
     assert calls[0].startswith("gh pr list --head fleetgen/nightly-render --state open")
     assert calls[-1].startswith("gh pr create --base main --head fleetgen/nightly-render")
@@ -181,7 +204,7 @@ def test_nightly_workflow_does_nothing_when_rendered_is_current(fleet: Path) -> 
            "GH_REPO": "org/fleet"}
     results = run_steps(fleet, "github-nightly.yml", "render", env)
     assert [code for _, code, _ in results] == [0] * len(results), results
-    assert (fleet.parent / "runner" / "output").read_text().strip() == "drift=false"
+    assert outputs(fleet)["drift"] == "false"
     assert not any("pr create" in call for call in gh_calls(fleet))
 
 
@@ -206,3 +229,95 @@ def test_gitlab_merge_request_diff_without_a_token_keeps_the_report_as_an_artifa
         outputs.append(done.stdout)
     assert (fleet / "diff.md").read_text().startswith("### fleetgen diff: rendered/ at ")
     assert "FLEETGEN_GITLAB_TOKEN is not set" in "".join(outputs)
+
+
+# --- the render cache (issue 20) ---------------------------------------------------------------
+
+def cache_keys(folder: Path) -> set[str]:
+    """The keys of every entry in the render cache below ``folder`` (FLEETGEN_CACHE_DIR)."""
+    [database] = folder.glob(f"v*/{RenderCache.FILE}")
+    assert database.stat().st_size > 0
+    with sqlite3.connect(database) as db:
+        return {key for (key,) in db.execute("SELECT key FROM entries")}
+
+
+def checkout(origin: Path, where: Path, branch: str) -> Path:
+    """A second checkout of ``branch``, at another path: another CI job's workspace."""
+    repo = where / "fleet"
+    where.mkdir()
+    subprocess.run(["git", "clone", "-q", "-b", branch, str(origin), str(repo)], check=True,
+                   env={**os.environ, "GIT_CONFIG_GLOBAL": "/dev/null"})
+    return repo
+
+
+def test_pull_request_job_fills_the_cache_folder_it_names_and_a_restored_copy_serves_a_rerun(
+        fleet: Path, tmp_path: Path) -> None:
+    """The job's FLEETGEN_CACHE_DIR (in the workspace, where actions/cache saves it from) gets
+    the entries; restored into another workspace, that folder serves every render group of the
+    pull request's tree, byte-identical, and the job run there prints the same diff."""
+    git(fleet, "checkout", "-q", "-b", "pr")
+    hello = fleet / "clusters/example/dev/hello.yaml"
+    hello.write_text(hello.read_text() + "workers:\n- {name: md-0, replicas: 2}\n")
+    assert fleetgen(fleet, "render").exit_code == 0
+    commit_all(fleet, "two workers")
+    first = run_steps(fleet, "github-pull-request.yml", "fleetgen", PR_ENV)
+    assert [code for _, code, _ in first] == [0] * len(first), first
+    folder = fleet / ".fleetgen-cache"
+    saved = cache_keys(folder)
+    assert saved
+    # git ignores it (the .gitignore init writes): only the job's reports are new files
+    assert git(fleet, "status", "--porcelain").split() == ["??", "diff.md", "??", "risks.json"]
+    assert len(outputs(fleet)["release"]) == 16  # the key names this fleetgen
+
+    git(fleet, "push", "-q", "origin", "pr")
+    rerun = checkout(fleet.parent / "origin.git", tmp_path / "rerun", "pr")
+    shutil.copytree(folder, rerun / ".fleetgen-cache")  # what actions/cache restores
+    code_digest.cache_clear()  # key entries as the fleetgen the steps just ran (on disk now)
+    restored = RenderCache(shutil.copytree(folder, tmp_path / "probe"))
+    loaded = load_fleet(rerun)
+    assert wanted_files(rerun, loaded, cache=restored) == wanted_files(rerun, loaded)
+    assert restored.hits > 0 and restored.misses == 0
+    second = run_steps(rerun, "github-pull-request.yml", "fleetgen", PR_ENV)
+    assert [code for _, code, _ in second] == [0] * len(second), second
+    assert (rerun / "diff.md").read_bytes() == (fleet / "diff.md").read_bytes()
+    assert cache_keys(rerun / ".fleetgen-cache") >= saved
+    assert outputs(rerun)["release"] == outputs(fleet)["release"]
+
+
+def test_nightly_saves_a_cache_that_serves_every_group_of_the_default_branch(
+        fleet: Path, tmp_path: Path) -> None:
+    """The nightly renders from an empty cache and saves it for the pull requests: a render of
+    the default branch in another workspace from that cache is all hits, and byte-identical."""
+    env = {"BRANCH": "fleetgen/nightly-render", "BASE": "main", "GH_TOKEN": "x",
+           "GH_REPO": "org/fleet"}
+    results = run_steps(fleet, "github-nightly.yml", "render", env)
+    assert [code for _, code, _ in results] == [0] * len(results), results
+    assert cache_keys(fleet / ".fleetgen-cache")
+    pull_request = checkout(fleet.parent / "origin.git", tmp_path / "pr", "main")
+    code_digest.cache_clear()  # key entries as the fleetgen the steps just ran (on disk now)
+    restored = RenderCache(fleet / ".fleetgen-cache")
+    loaded = load_fleet(pull_request)
+    assert wanted_files(pull_request, loaded, cache=restored) == wanted_files(pull_request, loaded)
+    assert restored.hits > 0 and restored.misses == 0
+
+
+def test_gitlab_jobs_keep_the_render_cache_in_the_project_folder_gitlab_caches(
+        fleet: Path) -> None:
+    """GitLab caches only paths inside the project: FLEETGEN_CACHE_DIR ($CI_PROJECT_DIR/…) is
+    the folder the cache's `paths:` names, git ignores it, and a second render --check with the
+    cache there still passes (the folder is no input of the fleet)."""
+    doc: Any = YAML(typ="safe").load((RECIPES / "gitlab-ci.yml").read_text())
+    env = {**os.environ, "CI_PROJECT_DIR": str(fleet), "NO_COLOR": "1",
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env["FLEETGEN_CACHE_DIR"] = os.path.expandvars(doc["variables"]["FLEETGEN_CACHE_DIR"].replace(
+        "$CI_PROJECT_DIR", str(fleet)))
+    [cached] = doc[".merge-request"]["cache"]["paths"]
+    for _ in range(2):
+        for script in doc["fleetgen-render-check"]["script"]:
+            done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c",
+                                   script], cwd=fleet, env=env, capture_output=True, text=True,
+                                  check=False)
+            assert done.returncode == 0, done.stdout + done.stderr
+    assert Path(env["FLEETGEN_CACHE_DIR"]) == fleet / cached.rstrip("/")
+    assert cache_keys(fleet / cached)
+    assert git(fleet, "status", "--porcelain") == ""

@@ -11,15 +11,15 @@ from typing import Any
 import jsonschema
 import pytest
 from ruamel.yaml import YAML
+from support.fleets import PIN, small_fleet, snapshot, write_tree
 
 from generator import pipeline
-from generator.problems import FleetError
 from generator.commands.init import SOURCE_INSTALL, init_fleet, pull_request_workflow
-from generator.commands.source import pip_install
 from generator.commands.new import new_cluster
+from generator.commands.source import pip_install
 from generator.load.schema import SCHEMA_ID, inventory_schema
 from generator.paths import SCHEMA_FILE
-from support.fleets import PIN, small_fleet, snapshot, write_tree
+from generator.problems import FleetError
 
 REPO = Path(__file__).resolve().parents[2]
 MODELINE = "# yaml-language-server: $schema="
@@ -67,10 +67,27 @@ def test_init_leaves_overlays_empty_but_for_a_readme(tmp_path: Path) -> None:
     assert [p.name for p in (tmp_path / "overlays").iterdir()] == ["README.md"]
 
 
-def test_init_ignores_the_venv_tools_and_render_lock(tmp_path: Path) -> None:
+def test_init_ignores_the_venv_tools_render_lock_and_ci_render_cache(tmp_path: Path) -> None:
+    # .fleetgen-cache/: where the CI recipes keep the render cache (GitLab caches only paths in
+    # the project); a cache committed by mistake would be a second copy of rendered/.
     init_fleet(tmp_path, PIN)
     lines = (tmp_path / ".gitignore").read_text().splitlines()
-    assert {".venv/", ".tools/", "rendered/.fleetgen.lock"} <= set(lines)
+    assert {".venv/", ".tools/", ".fleetgen-cache/", "rendered/.fleetgen.lock"} <= set(lines)
+
+
+def test_a_render_cache_kept_in_the_fleet_folder_changes_nothing(tmp_path: Path) -> None:
+    """The CI recipes set FLEETGEN_CACHE_DIR to .fleetgen-cache/ in the checkout: a cache there,
+    even one holding broken YAML, is no part of the fleet."""
+    root = tmp_path / "fleet"
+    init_fleet(root, PIN)
+    rendered = pipeline.render(root)
+    assert rendered.written
+    before = snapshot(root / "rendered")
+    write_tree(root, {".fleetgen-cache/v0/cache.sqlite3": "not a database\n",
+                      ".fleetgen-cache/clusters/x.yaml": "name: [unclosed\n"})
+    assert not pipeline.render(root, check=True).plan.stale
+    assert not pipeline.render(root).written
+    assert snapshot(root / "rendered") == before
 
 
 def test_init_points_every_inventory_file_at_the_local_schema_that_accepts_it(
