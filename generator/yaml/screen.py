@@ -19,6 +19,7 @@ from generator.problems import FleetError, Location, Problem
 from generator.secrets import is_secret_key, is_secret_value
 
 _EVENTS = YAML(typ="safe", pure=False)  # only its C parser's events are used
+_PURE_EVENTS = YAML(typ="safe", pure=True)  # where the C parser refuses what ruamel accepts
 
 MAX_DEPTH = 64
 MAX_CHARS = 1_000_000  # inventories are a few kilobytes; the round-trip loader is slow on more
@@ -121,17 +122,25 @@ def screen(text: str, file: str, *, single: bool) -> None:
     _check_text(text, file)
     ambiguous: list[Problem] = []
     try:
-        _screen_events(text, file, single, ambiguous)
+        _screen_events(_EVENTS, text, file, single, ambiguous)
     except YAMLError:
-        return  # a syntax error: the loader that follows reports it, with its own positions
+        # The C parser refuses a few texts the pure-Python one (which the round-trip loader
+        # uses) accepts, such as a lone surrogate escape "\ud85a": screen its events then, or
+        # aliases, tags and merge keys after such a value would reach the loader unscreened.
+        ambiguous = []
+        try:
+            _screen_events(_PURE_EVENTS, text, file, single, ambiguous)
+        except YAMLError:
+            return  # a syntax error: the loader that follows reports it, with its positions
     if ambiguous:
         raise FleetError(ambiguous)
 
 
-def _screen_events(text: str, file: str, single: bool, ambiguous: list[Problem]) -> None:
+def _screen_events(parser: YAML, text: str, file: str, single: bool,
+                   ambiguous: list[Problem]) -> None:
     documents = 0
     stack: list[_Frame] = []
-    for event in _EVENTS.parse(text):
+    for event in parser.parse(text):
         name = type(event).__name__
         mark = event.start_mark
         where = Location(file, mark.line + 1, mark.column + 1)
