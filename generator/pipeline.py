@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
 from generator.cache.store import RenderCache
+from generator.check.known import CheckedClusters
 from generator.check.run import check_fleet
 from generator.check.fleet import Fleet
 from generator.check.select import select
@@ -24,12 +26,12 @@ from generator.render.layout import Output, layout
 from generator.render.parallel import build_parallel
 from generator.review.diff import Change, compare, compare_items
 from generator.review.history import Removal, removal_causes
-from generator.review.git import export_fleet, files_at, repository, verify
+from generator.review.git import export_fleet, repository, tree_at, verify, worktree_files
 from generator.review.live import live_view
 from generator.review.result import Review
 from generator.review.risks import risks
 from generator.write.apply import apply
-from generator.write.plan import WritePlan, plan_writes, read_rendered
+from generator.write.plan import WritePlan, plan_writes, read_rendered, rendered_listing
 
 
 def load_fleet(root: Path, *, relaxed: frozenset[str] = frozenset(),
@@ -41,10 +43,14 @@ def load_fleet(root: Path, *, relaxed: frozenset[str] = frozenset(),
     except FleetError as exc:
         problems, settings = exc.problems, FleetSettings()
     # Every stage runs on what the stage before could read: one run reports every problem.
-    inventory, found, unread = read_inventory(root, cache)
-    if cache is not None:
-        cache.flush()
-    fleet = check_fleet(inventory, relaxed=relaxed, earlier=[*problems, *found], unread=unread)
+    checked = CheckedClusters(cache)
+    inventory, found, unread = read_inventory(root, cache, checked.known)
+    try:
+        fleet = check_fleet(inventory, relaxed=relaxed, earlier=[*problems, *found],
+                            unread=unread, checked=checked)
+    finally:
+        if cache is not None:
+            cache.flush()
     fleet = with_credentials(fleet, settings.credentials.vsphere)  # issue 15, helper C
     return replace(fleet, gitops=settings.gitops, limits=settings.limits)
 
@@ -69,8 +75,8 @@ def wanted_files(root: Path, fleet: Fleet, selected: set[tuple[str, str, str]] |
     if stored is None:
         todo = groups(outputs)
     else:
-        for group in groups(outputs):
-            key = stored.key(group)
+        every = groups(outputs)
+        for group, key in zip(every, stored.prefetch(every)):
             hit = stored.get(key, group)
             if hit is not None:
                 wanted.update(hit.files)
@@ -123,7 +129,7 @@ def _render_at(repo: Path, commit: str, prefix: str, root: Path) -> tuple[Fleet,
     return fleet, wanted_files(root, fleet)
 
 
-def _rendered_clusters(files: dict[str, bytes]) -> list[tuple[str, str, str]]:
+def _rendered_clusters(files: Mapping[str, bytes]) -> list[tuple[str, str, str]]:
     """(management cluster, namespace, name) of every cluster folder of a rendered/ tree."""
     return [(parts[0], parts[1], parts[2]) for parts in (p.split("/") for p in files)
             if len(parts) == 4 and parts[3] == "cluster.yaml"]
@@ -143,22 +149,25 @@ def review(root: Path, *, against: str | None = None, base: str | None = None,
         commits = verify(repo, base), verify(repo, head)
         with tempfile.TemporaryDirectory(prefix="fleetgen-") as old_tmp, \
                 tempfile.TemporaryDirectory(prefix="fleetgen-") as new_tmp:
-            old_fleet, old_files = _render_at(repo, commits[0], prefix, Path(old_tmp))
+            old_fleet, old_tree = _render_at(repo, commits[0], prefix, Path(old_tmp))
             fleet, new_files = _render_at(repo, commits[1], prefix, Path(new_tmp))
             # the head export lives until the risks are found, so they can name its overlays
-            return _review(old_files, new_files, fleet, f"{base}..{head}", live, Path(new_tmp),
+            return _review(old_tree, new_files, fleet, f"{base}..{head}", live, Path(new_tmp),
                            _History(root, old_fleet, commits[0], commits[1]))
     cache = RenderCache()
     fleet = load_fleet(root, relaxed=RELAXED_FOR_REVIEW, cache=cache)
     new_files = wanted_files(root, fleet, jobs=jobs, progress=progress, cache=cache)
     if against is not None:
         repo, prefix = repository(root)
-        old_files = files_at(repo, verify(repo, against),
-                             f"{prefix}/{RENDERED_DIR}" if prefix else RENDERED_DIR)
-        old_files = {p: d for p, d in old_files.items() if not p.startswith(".fleetgen")}
+        # Read from git only where it changed (review.tree): blob ids tell the rest.
+        old_files: Mapping[str, bytes] = tree_at(
+            repo, verify(repo, against), f"{prefix}/{RENDERED_DIR}" if prefix else RENDERED_DIR,
+            keep=lambda path: not path.startswith(".fleetgen"))
         compared = f"rendered/ at {against}"
     else:
-        old_files = read_rendered(root / RENDERED_DIR)
+        listed = rendered_listing(root / RENDERED_DIR)
+        known = worktree_files(root / RENDERED_DIR, listed) if listed else None
+        old_files = known if known is not None else read_rendered(root / RENDERED_DIR)
         compared = "rendered/ in the working tree"
     return _review(old_files, new_files, fleet, compared, live, root,
                    _History(root, None, against or "HEAD", None))
@@ -180,7 +189,7 @@ class _History:
                               old_rev=self.old_rev, new_rev=self.new_rev)
 
 
-def _review(old_files: dict[str, bytes], new_files: dict[str, bytes], fleet: Fleet,
+def _review(old_files: Mapping[str, bytes], new_files: dict[str, bytes], fleet: Fleet,
             compared: str, live: Live | list[Live] | None, root: Path,
             history: _History) -> Review:
     if isinstance(live, list):  # one export per management cluster, each recognised

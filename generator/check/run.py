@@ -11,25 +11,59 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from generator.check.cluster_rules import CLUSTER_RULES
-from generator.check.fleet import Fleet, valid_specs
+from generator.check.fleet import Cluster, Fleet, for_cluster
+from generator.check.known import CheckedClusters
 from generator.check.fleet_rules import FLEET_RULES, management_flags, overlays_exist
 from generator.check.pools import check_pools, resolve_pools
-from generator.load.inventory import Inventory
+from generator.load.inventory import ClusterInventory, Inventory
+from generator.load.validation import to_spec
 from generator.problems import FleetError, Problem, has_errors
 
 
+def check_cluster(inv: ClusterInventory) -> tuple[Cluster | None, list[Problem]]:
+    """One cluster on its own: validated, then its own rules (CLUSTER_RULES)."""
+    spec, found = to_spec(inv)
+    problems = [for_cluster(inv, p) for p in found]
+    if spec is None:
+        return None, problems
+    cluster = Cluster(spec, inv)
+    return cluster, [*problems, *(p for rule in CLUSTER_RULES for p in rule(cluster))]
+
+
+def checked_clusters(inventory: Inventory, checked: CheckedClusters | None = None
+                     ) -> tuple[list[Cluster], list[Problem]]:
+    """Every cluster that validates and the problems of each on its own; a cluster whose chain
+    ``checked`` knows is taken from it (the same spec and problems, see check.known)."""
+    clusters: list[Cluster] = []
+    problems: list[Problem] = []
+    for inv in inventory.clusters:
+        hit = checked.get(inv.chain_key) if checked is not None else None
+        if hit is not None:
+            spec, found = hit
+            cluster = None if spec is None else Cluster(spec, inv)
+        else:
+            cluster, found = check_cluster(inv)
+            if checked is not None:
+                checked.put(inv.chain_key, None if cluster is None else cluster.spec, found)
+        problems += found
+        if cluster is not None:
+            clusters.append(cluster)
+    return clusters, problems
+
+
 def check_fleet(inventory: Inventory, *, relaxed: frozenset[str] = frozenset(),
-                earlier: Sequence[Problem] = (), unread: int = 0) -> Fleet:
+                earlier: Sequence[Problem] = (), unread: int = 0,
+                checked: CheckedClusters | None = None) -> Fleet:
     """Validate every cluster and the fleet as a whole; raise FleetError with all problems.
 
     ``relaxed``: problem codes reported as warnings instead (for commands that report them).
     ``earlier``: the problems of the stages before (reading the files, fleetgen.yaml), and
     ``unread`` the clusters they kept out of ``inventory``: the clusters that validate are
-    checked all the same, so one run reports every problem the input allows."""
-    clusters, problems = valid_specs(inventory)
+    checked all the same, so one run reports every problem the input allows. ``checked`` holds
+    the clusters checked before, by inventory chain (issue 20)."""
+    clusters, own = checked_clusters(inventory, checked)
     unchecked = unread + len(inventory.clusters) - len(clusters)
-    problems = [*earlier, *problems]
-    problems += [p for c in clusters for rule in CLUSTER_RULES for p in rule(c)]
+    problems = [*earlier, *own]
     problems += [p for rule in FLEET_RULES for p in rule(clusters)]
     problems += overlays_exist(clusters, inventory.overlays)
     flags, found = management_flags(clusters)

@@ -15,9 +15,10 @@ Rules (the inventory contract):
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -44,12 +45,30 @@ class ClusterInventory:
     ``origin_source`` is the origins themselves or a function that computes them: positions come
     from ruamel's round-trip loader, four times slower than the C loader that reads the values,
     so they are computed only for a cluster whose problems, risks or fields are reported.
+    ``data_source`` and ``layer_source`` are likewise the values or a function that merges them
+    again on each use: a cluster the check stage knows from the cache (by ``chain_key``) is never
+    parsed or merged, and no merged copy outlives its validation (memory stays flat, issue 20).
     """
 
     file: str  # path of the cluster file, relative to the fleet root
-    data: dict[str, Any]
+    data_source: dict[str, Any] | Callable[[], dict[str, Any]]
     origin_source: dict[Path_, Origin] | Callable[[], dict[Path_, Origin]]
-    layers: tuple[tuple[str, dict[str, Any]], ...] = ()  # (file, values), farthest first
+    layer_source: (tuple[tuple[str, dict[str, Any]], ...]
+                   | Callable[[], tuple[tuple[str, dict[str, Any]], ...]]) = ()
+    # The digest of fleetgen's code and of every file of the chain (path and text), farthest
+    # first: equal keys mean equal merged values, positions and checks. "" when not known.
+    chain_key: str = ""
+
+    @property
+    def data(self) -> dict[str, Any]:
+        source = self.data_source
+        return source() if callable(source) else source
+
+    @property
+    def layers(self) -> tuple[tuple[str, dict[str, Any]], ...]:
+        """(file, values) of each file of the chain, farthest first."""
+        source = self.layer_source
+        return source() if callable(source) else source
 
     def source_of(self, path: Path_) -> str:
         """The file whose value for ``path`` won the merge (cheap: no positions needed)."""
@@ -243,6 +262,8 @@ class InventoryLoader:
         self.cache = cache
         self.problems: list[Problem] = []
         self._texts: dict[Path, str] = {}
+        self._unreadable: set[Path] = set()
+        self._digests: dict[Path, str] = {}
         self._rel: dict[Path, str] = {}
         self._chains: dict[Path, list[Path]] = {}
         self._data: dict[Path, dict[str, Any] | None] = {}
@@ -271,24 +292,52 @@ class InventoryLoader:
             self._origins[path] = _origins(positions)
         return self._origins[path]
 
-    def _read(self, path: Path) -> dict[str, Any] | None:
+    def text(self, path: Path) -> str | None:
+        """A file's text (read once), or None after recording why it cannot be read."""
+        if path in self._texts:
+            return self._texts[path]
+        if path in self._unreadable:
+            return None
         rel = self.rel(path)
         try:  # no link on the way, a regular file, of a sane size (paths.read_input)
             raw = read_input(self.root, rel)
         except Unsafe as exc:
+            self._unreadable.add(path)
             self.problems.append(refused(exc))
             return None
         if raw is None:
+            self._unreadable.add(path)
             self.problems.append(Problem(Location(rel), "unreadable", "the file went away",
                                          "run fleetgen again"))
             return None
         try:
             text = self._texts[path] = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
+            self._unreadable.add(path)
             line = raw.count(b"\n", 0, exc.start) + 1
             col = exc.start - raw.rfind(b"\n", 0, exc.start)
             self.problems.append(Problem(Location(rel, line, col), "encoding",
                                          f"not UTF-8 text ({exc.reason})"))
+            return None
+        return text
+
+    def chain_key(self, chain: list[Path]) -> str | None:
+        """The digest of fleetgen's code and of each file of ``chain`` (its path and text), or
+        None when one cannot be read (its problem is recorded)."""
+        parts = []
+        for path in chain:
+            if path not in self._digests:
+                text = self.text(path)
+                if text is None:
+                    return None
+                self._digests[path] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            parts += [self.rel(path), self._digests[path]]
+        return RenderCache.key("chain", *parts)
+
+    def _read(self, path: Path) -> dict[str, Any] | None:
+        rel = self.rel(path)
+        text = self.text(path)
+        if text is None:
             return None
         try:
             doc = (self.cache.values(text, lambda: load_inventory_data(text, rel))
@@ -341,27 +390,46 @@ def load_inventory(root: Path, cache: RenderCache | None = None) -> Inventory:
     return inventory
 
 
-def read_inventory(root: Path, cache: RenderCache | None = None
+def read_inventory(root: Path, cache: RenderCache | None = None,
+                   known: Callable[[list[str]], set[str]] | None = None
                    ) -> tuple[Inventory, list[Problem], int]:
     """Every cluster under ``root`` that could be read and merged, the problems found, and how
-    many cluster files could not be (a file of theirs, or a _defaults.yaml above, is broken)."""
+    many cluster files could not be (a file of theirs, or a _defaults.yaml above, is broken).
+
+    ``known`` gives, of the chain keys it is asked about, those whose result the check stage
+    already holds: such a chain was read, merged and checked in the same texts before, so it is
+    not parsed now; its values are merged only if a later stage asks for them."""
     root = root.resolve()
     files, problems = discover(root)
     loader = InventoryLoader(root, cache)
     clusters = []
     unread = 0
-    for file in files:
-        chain = [*loader.defaults_chain(file), file]
-        values = [loader.data(p) for p in chain]
-        if any(v is None for v in values):
+    chains = [[*loader.defaults_chain(file), file] for file in files]
+    keys = [loader.chain_key(chain) for chain in chains]
+    held = known([k for k in keys if k is not None]) if known is not None else set()
+    for file, chain, key in zip(files, chains, keys):
+        if key is None:
             unread += 1
             continue
-        data, _ = merge_layers((v, {}) for v in values if v is not None)
-        layers = tuple((loader.rel(p), v) for p, v in zip(chain, values) if v is not None)
-        clusters.append(ClusterInventory(loader.rel(file), data, _lazy_origins(loader, chain),
-                                         layers))
+        if key not in held:
+            if any(loader.data(p) is None for p in chain):
+                unread += 1
+                continue
+        clusters.append(ClusterInventory(loader.rel(file), partial(_merged, loader, chain),
+                                         _lazy_origins(loader, chain),
+                                         partial(_layers, loader, chain), key))
     problems.extend(loader.problems)
     return Inventory(root, tuple(clusters), overlay_names(root)), problems, unread
+
+
+def _merged(loader: InventoryLoader, chain: list[Path]) -> dict[str, Any]:
+    """A chain's values merged (a fresh copy on each call: nothing shares mutable values)."""
+    values = [loader.data(p) for p in chain]
+    return merge_layers((v, {}) for v in values if v is not None)[0]
+
+
+def _layers(loader: InventoryLoader, chain: list[Path]) -> tuple[tuple[str, dict[str, Any]], ...]:
+    return tuple((loader.rel(p), v) for p in chain if (v := loader.data(p)) is not None)
 
 
 def overlay_names(root: Path) -> tuple[str, ...]:

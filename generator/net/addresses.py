@@ -16,6 +16,7 @@ its broadcast address. A claim gets the lowest free address of that set.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass
 from typing import Iterable, Iterator
@@ -53,8 +54,16 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
 
 def parse_entry(text: str) -> Range:
     """One pool entry; raises ValueError saying why the provider would refuse it. An IPv6 zone id
-    is refused before anything else: its text may hold the ``-`` that separates a range."""
-    if not isinstance(text, str) or "%" in text:
+    is refused before anything else: its text may hold the ``-`` that separates a range.
+    Remembered by text (a Range is immutable): a fleet repeats its pod and service CIDRs."""
+    if not isinstance(text, str):
+        raise ValueError(f"'{text}' is not a valid IP, range, nor CIDR")
+    return _parse_entry(text)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _parse_entry(text: str) -> Range:
+    if "%" in text:
         raise ValueError(f"'{text}' is not a valid IP, range, nor CIDR"
                          f"{zone_note(text) if isinstance(text, str) else ''}")
     if "-" in text:

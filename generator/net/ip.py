@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from typing import Literal
@@ -35,6 +36,12 @@ def parse_ip(text: str) -> IPAddress | None:
     >>> [parse_ip(s) is None for s in ("fd00::1", "fd00::1%eth0", "fd00::1%x; }")]
     [False, True, True]
     """
+    return _parse_ip(text) if isinstance(text, str) else None
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _parse_ip(text: str) -> IPAddress | None:
+    """parse_ip, remembered by text (an address is immutable)."""
     if "%" in text:
         return None
     try:

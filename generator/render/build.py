@@ -5,6 +5,7 @@ Kubernetes object (``Built``). Also how a group is keyed and kept in the render 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -173,6 +174,9 @@ class GroupCache:
         self.root = root
         self.limits = (limits or Limits()).model_dump()
         self.today = Reader(root)  # what each recorded file holds today, each read once
+        self._memos: dict[int, str] = {}  # id(source) → its view's memo key (see prefetch)
+        self._views: dict[str, str] = {}  # memo key → view digest
+        self._entries: dict[str, str] = {}  # group key → entry text, read ahead
 
     def key(self, group: list[Output]) -> str:
         sources: dict[int, Source] = {}
@@ -183,17 +187,55 @@ class GroupCache:
         outputs = [[o.path, o.kubernetes, o.text,
                     [[template, index[id(source)]] for template, source in o.documents]]
                    for o in group]
-        views = [[type(s).__name__, view_of(s)] for s in sources.values()]
+        views = [[type(s).__name__, self._view_digest(s)] for s in sources.values()]
         owner = group[0].owner
         cluster = None if owner is None else [owner.inventory.file, list(owner.spec.overlays)]
         return self.store.key("group", json.dumps([outputs, views, cluster, self.limits],
                                                   sort_keys=True, default=str))
 
+    def _memo(self, source: Source) -> str | None:
+        """Where the digest of ``source``'s view is kept, for a cluster and its add-on objects:
+        their views are a function of the cluster's spec, inventory and credentials alone, and
+        the spec of its inventory chain (``chain_key``, see check.known), so the digest is kept
+        under the chain key and the credentials and an unchanged cluster's views are not built
+        again (issue 20). None for other sources."""
+        owner = source.cluster if isinstance(source, Companion) else source
+        if not isinstance(owner, Cluster) or not owner.inventory.chain_key:
+            return None
+        part = f"companion:{source.index}" if isinstance(source, Companion) else "cluster"
+        credentials = owner.credentials.model_dump_json() if owner.credentials else ""
+        return self.store.key("view", owner.inventory.chain_key, credentials, part)
+
+    def prefetch(self, groups_: list[list[Output]]) -> list[str]:
+        """The key of every group, reading what the cache holds for them in a few queries."""
+        memos = {id(source): memo for group in groups_ for output in group
+                 for _template, source in output.documents
+                 if (memo := self._memo(source)) is not None}
+        self._views.update(self.store.read_many(list(set(memos.values()))))
+        self._memos.update(memos)
+        keys = [self.key(group) for group in groups_]
+        self._entries.update(self.store.read_many(keys))
+        return keys
+
+    def _view_digest(self, source: Source) -> str:
+        """The digest of what a template rendering ``source`` sees (see ``_memo``)."""
+        memo = self._memos.get(id(source)) or self._memo(source)
+        if memo is not None:
+            found = self._views.get(memo) or self.store.read(memo)
+            if found is not None:
+                return found
+        digest = hashlib.sha256(json.dumps(view_of(source), sort_keys=True, default=str)
+                                .encode()).hexdigest()
+        if memo is not None:
+            self.store.write(memo, digest)
+            self._views[memo] = digest
+        return digest
+
     def get(self, key: str, group: list[Output]) -> Built | None:
         """The group stored under ``key`` while every file its build read is unchanged, or None
         (a bad, stale or mismatched entry is a miss)."""
         try:
-            entry = json.loads(self.store.read(key) or "")
+            entry = json.loads(self._entries.pop(key, "") or self.store.read(key) or "")
             files_ = {str(p): str(t).encode("utf-8") for p, t in entry["files"].items()}
             objects = [(str(m), str(g), str(k), str(ns), str(n), str(p), int(i))
                        for m, g, k, ns, n, p, i in entry["objects"]]

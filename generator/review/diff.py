@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from deepdiff import DeepDiff
@@ -21,6 +22,7 @@ from generator.load.model import POOL_KINDS
 from generator.secrets import masked, scrub
 from generator.problems import path_text
 from generator.render.layout import cluster_folder
+from generator.review.tree import changed_only, unchanged
 from generator.yaml.fast import load_fast_all
 
 Kind = Literal["added", "removed", "changed"]
@@ -242,11 +244,12 @@ def _is_pool(item: Item) -> bool:
     return isinstance(item.content, dict) and item.content.get("kind") in POOL_KINDS
 
 
-def compare(old_files: dict[str, bytes], new_files: dict[str, bytes]) -> list[Change]:
+def compare(old_files: Mapping[str, bytes], new_files: dict[str, bytes]) -> list[Change]:
     """Every change from ``old_files`` to ``new_files`` (paths below rendered/)."""
-    # Bytes first: a file that did not change holds no change, so it is never parsed.
-    same = {path for path, data in old_files.items() if new_files.get(path) == data}
-    return compare_items(items_of({p: d for p, d in old_files.items() if p not in same}),
+    # Bytes first: a file that did not change holds no change, so it is never parsed (nor,
+    # when git knows its blob id, read: see review.tree).
+    same = unchanged(old_files, new_files)
+    return compare_items(items_of(changed_only(old_files, same)),
                          items_of({p: d for p, d in new_files.items() if p not in same}))
 
 

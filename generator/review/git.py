@@ -11,9 +11,11 @@ import os
 import subprocess
 import tempfile
 from pathlib import Path, PurePosixPath
+from typing import Callable
 
 from generator.paths import INPUT_FILES, INPUT_FOLDERS
 from generator.problems import FleetError, Location, Problem
+from generator.review.tree import OldFiles
 
 
 def _git(repo: Path, *args: str, stdin: bytes | None = None,
@@ -62,31 +64,88 @@ def verify(repo: Path, ref: str) -> str:
             from None
 
 
-def files_at(repo: Path, commit: str, prefix: str) -> dict[str, bytes]:
-    """Every file under ``prefix`` at ``commit``, by path relative to ``prefix``."""
+def _blobs_at(repo: Path, commit: str, prefix: str) -> dict[str, str]:
+    """The blob id of every file under ``prefix`` at ``commit``, by path relative to it."""
     listing = _git(repo, "ls-tree", "-r", "-z", "--full-tree", commit, "--", prefix or ".")
-    entries: list[tuple[str, str]] = []
+    blobs: dict[str, str] = {}
     for record in listing.split(b"\0"):
         if not record:
             continue
         meta, _, raw_path = record.partition(b"\t")
         mode, kind, sha = meta.split()
         if kind == b"blob" and mode != b"120000":  # symlinks are not fleet files
-            entries.append((raw_path.decode("utf-8", "surrogateescape"), sha.decode()))
-    if not entries:
+            name = raw_path.decode("utf-8", "surrogateescape")
+            blobs[str(PurePosixPath(name).relative_to(prefix)) if prefix else name] = sha.decode()
+    return blobs
+
+
+def _cat(repo: Path, shas: list[str]) -> dict[str, bytes]:
+    """The bytes of each blob, read in one ``git cat-file --batch``."""
+    wanted = sorted(set(shas))
+    if not wanted:
         return {}
-    batch = _git(repo, "cat-file", "--batch", stdin="".join(f"{sha}\n" for _, sha in entries)
+    batch = _git(repo, "cat-file", "--batch", stdin="".join(f"{sha}\n" for sha in wanted)
                  .encode())
     out: dict[str, bytes] = {}
     offset = 0
-    for name, _blob in entries:
+    for sha in wanted:
         header_end = batch.index(b"\n", offset)
         size = int(batch[offset:header_end].split()[2])
         start = header_end + 1
-        out[str(PurePosixPath(name).relative_to(prefix)) if prefix else name] = \
-            batch[start:start + size]
+        out[sha] = batch[start:start + size]
         offset = start + size + 1
     return out
+
+
+def files_at(repo: Path, commit: str, prefix: str) -> dict[str, bytes]:
+    """Every file under ``prefix`` at ``commit``, by path relative to ``prefix``."""
+    blobs = _blobs_at(repo, commit, prefix)
+    data = _cat(repo, list(blobs.values()))
+    return {path: data[sha] for path, sha in blobs.items()}
+
+
+def tree_at(repo: Path, commit: str, prefix: str,
+            keep: Callable[[str], bool] = lambda path: True) -> OldFiles:
+    """The files under ``prefix`` at ``commit`` (those ``keep`` keeps), read only when asked."""
+    blobs = {p: sha for p, sha in _blobs_at(repo, commit, prefix).items() if keep(p)}
+    return OldFiles(blobs, {}, lambda shas: _cat(repo, shas))
+
+
+def worktree_files(folder: Path, listed: list[tuple[str, str]]) -> OldFiles | None:
+    """The files ``listed`` (path relative to ``folder``, full path) as they are on disk, where
+    each file git has in its index unchanged is known by its blob id and read only when asked;
+    None when ``folder`` is in no git repository. git tells unchanged files by its index's stat
+    data and its racy-timestamp rule, with optional locks off so that it never writes the index.
+    Files marked assume-unchanged or skip-worktree (git does not look at them) are read."""
+    quiet = {"GIT_OPTIONAL_LOCKS": "0"}
+    try:
+        staged = _git(folder, "ls-files", "-s", "-z", "--", ".", env=quiet)
+        tagged = _git(folder, "ls-files", "-v", "-z", "--", ".", env=quiet)
+        changed = _git(folder, "diff", "--name-only", "-z", "--relative", "--no-ext-diff", "--",
+                       ".", env=quiet)
+    except FleetError:
+        return None
+    blobs: dict[str, str] = {}
+    for record in staged.split(b"\0"):
+        meta, _, raw = record.partition(b"\t")
+        parts = meta.split()
+        if len(parts) == 3 and parts[0] in (b"100644", b"100755") and parts[2] == b"0":
+            blobs[raw.decode("utf-8", "surrogateescape")] = parts[1].decode()
+    for record in tagged.split(b"\0"):
+        tag, _, raw = record.partition(b" ")
+        if tag and (tag.islower() or tag == b"S"):  # assume-unchanged / skip-worktree
+            blobs.pop(raw.decode("utf-8", "surrogateescape"), None)
+    for raw in changed.split(b"\0"):
+        blobs.pop(raw.decode("utf-8", "surrogateescape"), None)
+    known = {rel: blobs[rel] for rel, _path in listed if rel in blobs}
+    read: dict[str, bytes] = {}
+    for rel, path in listed:
+        if rel not in known:
+            try:
+                read[rel] = Path(path).read_bytes()
+            except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+                continue
+    return OldFiles(known, read, lambda shas: _cat(folder, shas))
 
 
 def export_fleet(repo: Path, commit: str, prefix: str, dest: Path) -> None:

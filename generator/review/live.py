@@ -30,12 +30,14 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from generator.ipam.plan import Live
 from generator.problems import Problem
 from generator.review.diff import Item, as_list, as_map, dig, items_of
+from generator.review.tree import changed_only, unchanged
 
 TKR_DATA = "TKR_DATA"
 TKR_LABEL = "run.tanzu.vmware.com/tkr"
@@ -95,15 +97,15 @@ def _id(doc: dict[str, Any]) -> tuple[str, str, str, str]:
             str(meta.get("name")))
 
 
-def live_view(old_files: dict[str, bytes], new_files: dict[str, bytes],
+def live_view(old_files: Mapping[str, bytes], new_files: dict[str, bytes],
               exports: dict[str, Live]) -> LiveView:
     """The old and new items of a review where ``exports`` (by management cluster) stand in
     for ``rendered/``; the other files compare as ``compare`` compares them."""
     def under(path: str) -> bool:
         return path.split("/", 1)[0] in exports
 
-    same = {p for p, d in old_files.items() if new_files.get(p) == d and not under(p)}
-    view = LiveView(items_of({p: d for p, d in old_files.items() if p not in same}),
+    same = {p for p in unchanged(old_files, new_files) if not under(p)}
+    view = LiveView(items_of(changed_only(old_files, same)),
                     items_of({p: d for p, d in new_files.items() if p not in same}))
     live_keys: set[str] = set()
     for mgmt, export in sorted(exports.items()):

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any, Iterator
 
 from generator.review.diff import Change, FieldChange, as_list, as_map, dig, items_of
@@ -162,7 +163,7 @@ class OldUse:
     files that name a changed pool (so the cost grows with the change, not with the fleet).
     Clusters removed by the change are left out: their addresses go with them."""
 
-    def __init__(self, old_files: dict[str, bytes], pool_names: set[str],
+    def __init__(self, old_files: Mapping[str, bytes], pool_names: set[str],
                  removed: set[tuple[str, str]]) -> None:
         self._files = old_files
         self._names = sorted(pool_names)
@@ -272,7 +273,7 @@ def endpoint_reuse(changes: list[Change], clusters: dict[str, Cluster]) -> Itera
                           change.file), change.cluster)
 
 
-def risks(changes: list[Change], fleet: Fleet, old_files: dict[str, bytes],
+def risks(changes: list[Change], fleet: Fleet, old_files: Mapping[str, bytes],
           live: Live | None = None, root: Path | None = None,
           removals: dict[str, Removal] | None = None) -> list[Risk]:
     """Every risk of ``changes``; ``root`` (the fleet the new render came from) lets a risk

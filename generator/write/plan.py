@@ -300,14 +300,19 @@ def _conflict(path: str, current: bytes, old: dict[str, str],
     return None
 
 
+def rendered_listing(base: Path) -> list[tuple[str, str]]:
+    """The files of a rendered/ folder on disk, (path below it, full path), fleetgen's own
+    bookkeeping left out."""
+    return [(rel, path) for rel, path in walk(base)[0]
+            if not rel.rpartition("/")[2].startswith(".fleetgen")]
+
+
 def read_rendered(base: Path) -> dict[str, bytes]:
     """The files of a rendered/ folder on disk (fleetgen's own bookkeeping left out). A file
     that a render running at the same time deletes after the listing is left out too: it is
     gone (``fleetgen diff`` takes no lock)."""
     out = {}
-    for rel, path in walk(base)[0]:
-        if rel.rpartition("/")[2].startswith(".fleetgen"):
-            continue
+    for rel, path in rendered_listing(base):
         try:
             out[rel] = Path(path).read_bytes()
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
