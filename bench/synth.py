@@ -14,7 +14,14 @@ inherited from the root ``_defaults.yaml``) unless ``overlays=False``. Both over
 to fleetgen and to kustomize (no list in a patch: fleetgen merges topology variables by name where
 kustomize replaces the list), so their outputs can be compared object by object.
 
-The same ``(n, overlays)`` always gives the same files.
+The synthetic clusters declare only machine deployments that ``tanzu cluster create --file`` can
+also build (md-0 on dev, md-0, md-1, md-2 on prod, one worker size, no labels), so ``fleetgen
+validate`` passes with no warning at every size.
+
+``generate_plain`` writes the other fleet of issue 20: N copies of one imported vSphere DHCP
+cluster, no overlays, differing only in name and endpoint.
+
+The same arguments always give the same files.
 """
 
 from __future__ import annotations
@@ -134,15 +141,18 @@ vsphere:
 """
 
 
-def _workers(i: int, plan: str, *, second: bool = True) -> tuple[str, int, int]:
-    """A workers block, its total replicas and its number of machine deployments."""
-    replicas = 3 + i % 3 if plan == "prod" else 1 + i % 3
-    text = f"workers:\n- name: md-0\n  replicas: {replicas}\n"
-    if second and i % 7 == 0:
-        text += ("- name: md-large\n  replicas: 2\n"
-                 "  machine: {numCPUs: 8, memoryMiB: 32768, diskGiB: 120}\n")
-        return text, replicas + 2, 2
-    return text, replicas, 1
+def _workers(i: int, plan: str) -> tuple[str, int, int]:
+    """A workers block, its total replicas and its number of machine deployments. Only what
+    ``tanzu cluster create --file`` can also build (no ``flat-inexpressible`` warning, so
+    ``validate`` stays silent): md-0 on dev, md-0, md-1 and md-2 on prod, all of class
+    tkg-worker with the one worker size, no labels; the replicas vary per cluster."""
+    if plan == "prod":
+        counts = [3 + i % 3, 1 + (i + 1) % 3, 1 + (i + 2) % 3]
+    else:
+        counts = [1 + i % 3]
+    text = "workers:\n" + "".join(f"- name: md-{k}\n  replicas: {r}\n"
+                                   for k, r in enumerate(counts))
+    return text, sum(counts), len(counts)
 
 
 def generate(root: Path, n: int, *, overlays: bool = True) -> Fleet:
@@ -213,7 +223,7 @@ def generate(root: Path, n: int, *, overlays: bool = True) -> Fleet:
             folder_defaults(folder, "namespace: edge\nplan: dev\nnetwork:\n  ipFamily: ipv6\n")
             address = ipaddress.IPv6Address(f"fd00:20:{m:x}::") + 0x10 + i
             dns = ipaddress.IPv6Address(f"fd00:20:{m:x}::53")
-            workers, _, _ = _workers(i, "dev", second=False)
+            workers, _, _ = _workers(i, "dev")
             text = (f"# IPv6-only, static IPv6 kube-vip endpoint.\n"
                     f"controlPlane:\n  endpoint: \"{address}\"\n" + workers +
                     f"network:\n  nameservers:\n    controlPlane: [\"{dns}\"]\n"
@@ -224,7 +234,7 @@ def generate(root: Path, n: int, *, overlays: bool = True) -> Fleet:
             folder_defaults(folder, "namespace: lab\nplan: dev\nnetwork:\n  ipFamily: ipv4,ipv6\n"
                                     "  pods: [100.96.0.0/11, \"fd00:100:96::/48\"]\n"
                                     "  services: [100.64.0.0/13, \"fd00:100:64::/108\"]\n")
-            workers, _, _ = _workers(i, "dev", second=False)
+            workers, _, _ = _workers(i, "dev")
             text = (f"# Dual-stack, IPv4 primary.\ncontrolPlane:\n"
                     f"  endpoint: {_endpoint(endpoint)}\n" + workers)
             endpoint += 1
@@ -332,7 +342,11 @@ azure:
   identityRef: {{name: tkg-azure-identity, namespace: tkg-system}}
 workers:
 - name: md-0
-  replicas: 3
+  replicas: 1
+- name: md-1
+  replicas: 1
+- name: md-2
+  replicas: 1
 """)
     for i in range(per_kind["azure"]):
         mgmt = f"mgmt-azure-{i % az_mgmts:02d}"
@@ -351,4 +365,104 @@ azure:
 """
         add(root / "clusters" / "azure" / mgmt / namespace / f"{name}.yaml", text, mgmt,
             namespace)
+    return fleet
+
+
+# --- the plain fleet: one cluster shape, no overlays (issue 20) ---------------------------------
+
+PLAIN_BASE = "web"  # the name of the one cluster kustomize's plain-fleet base holds
+PLAIN_MANAGEMENT = "mgmt-a"
+PLAIN_NAMESPACE = "dev"
+PLAIN_FOLDER = ("clusters", "site-a", "dev")
+
+PLAIN_FLEETGEN = """\
+# The benchmark's plain fleet: every vSphere cluster's credentials come from one identity.
+credentials:
+  vsphere:
+    identityRef: {kind: VSphereClusterIdentity, name: vc01}
+"""
+
+PLAIN_DEFAULTS = """\
+# The plain fleet: what a flat config does not say (fleetgen import tkg asks for both).
+managementCluster: mgmt-a
+kubernetes:
+  version: v1.27.5+vmware.1-tkg.1
+"""
+
+# The inventory `fleetgen import tkg` writes for tests/tkg/import_corpus/vsphere-dhcp-dev (a
+# vSphere cluster with DHCP node addresses, dev plan) under the defaults above, word for word;
+# {endpoint} is the one value that differs between clusters.
+PLAIN_CLUSTER = """\
+# Imported from the TKG flat config cluster-config.yaml by fleetgen import tkg.
+# Not imported (the flat config's value is not part of this inventory):
+#   line 9: ENABLE_CEIP_PARTICIPATION not imported: management cluster only: it configures the \
+management cluster itself (providers/config_default.yaml:56)
+#   line 10: IDENTITY_MANAGEMENT_TYPE not imported: management cluster only: Pinniped is set up \
+on the management cluster and its workload clusters use it
+#   line 20: VSPHERE_USERNAME not imported: belongs to the management cluster's credentials, not \
+to a workload cluster
+#   line 29: VSPHERE_INSECURE not imported: fleetgen always pins vCenter by VSPHERE_TLS_THUMBPRINT
+#   line 39: ENABLE_MHC not imported: management cluster only: tanzu writes machine health \
+checks into the ClusterClass (providers/infrastructure-*/cconly/overlay.yaml), which the \
+management cluster installs; a workload cluster's value changes nothing
+#   line 40: MHC_UNKNOWN_STATUS_TIMEOUT not imported: management cluster only: tanzu writes \
+machine health checks into the ClusterClass (providers/infrastructure-*/cconly/overlay.yaml), \
+which the management cluster installs; a workload cluster's value changes nothing
+#   line 41: TKG_HTTP_PROXY_ENABLED not imported: fleetgen writes TKG_HTTP_PROXY_ENABLED: true \
+exactly when proxy.httpProxy is set
+namespace: dev
+infrastructure: vsphere
+controlPlane:
+  endpoint: {endpoint}
+workers:
+- name: md-0
+  replicas: 2
+network:
+  ipFamily: ipv4
+vsphere:
+  server: vc01.site-a.example.com
+  datacenter: /dc0
+  datastore: /dc0/datastore/vsanDatastore
+  folder: /dc0/vm/tkg
+  resourcePool: /dc0/host/cluster0/Resources/tkg
+  network: /dc0/network/tkg-nodes
+  template: /dc0/vm/templates/ubuntu-2204-kube-v1.27.5
+  tlsThumbprint: 5D:12:9A:0F:44:C2:8B:1E:77:D3:60:AA:19:E4:5B:2C:09:F1:3E:88
+sshAuthorizedKeys:
+- ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKeyForFleetgenDocs platform@example.com
+auditLogging: true
+"""
+
+
+def plain_name(i: int) -> str:
+    """The i-th plain-fleet cluster's name: kustomize's ``namePrefix`` ``c{i:05d}-`` on the
+    base cluster ``web`` gives the same name, so the two tools' Clusters can be compared."""
+    return f"c{i:05d}-{PLAIN_BASE}"
+
+
+def plain_endpoint(i: int) -> str:
+    """The i-th plain-fleet cluster's kube-vip endpoint in 10.20.0.0/16 (250 per /24, never
+    a .0, .1 or .255), unique so the fleet validates."""
+    if i >= 250 * 256:
+        raise ValueError("more than 64,000 plain-fleet clusters do not fit 10.20.0.0/16")
+    return str(ipaddress.IPv4Address("10.20.0.0") + (i // 250) * 256 + i % 250 + 2)
+
+
+def generate_plain(root: Path, n: int, *, base: bool = False) -> Fleet:
+    """Write the plain fleet: n copies of one imported vSphere DHCP cluster (``PLAIN_CLUSTER``),
+    no overlays, differing only in name (``plain_name``) and endpoint (``plain_endpoint``), the
+    fleet issue 20 measured kustomize against. With ``base`` the one cluster is named
+    ``PLAIN_BASE`` instead: what kustomize's overlays start from."""
+    fleet = Fleet(root)
+    fleet.kinds = {"plain": n}
+    _write(root / "fleetgen.yaml", PLAIN_FLEETGEN)
+    _write(root / "clusters" / "_defaults.yaml", PLAIN_DEFAULTS)
+    folder = root.joinpath(*PLAIN_FOLDER)
+    for i in range(n):
+        name = PLAIN_BASE if base else plain_name(i)
+        path = folder / f"{name}.yaml"
+        _write(path, PLAIN_CLUSTER.format(endpoint=plain_endpoint(i)))
+        fleet.clusters += 1
+        fleet.management_clusters.add(PLAIN_MANAGEMENT)
+        fleet.namespaces.add((PLAIN_MANAGEMENT, PLAIN_NAMESPACE))
     return fleet
