@@ -4,6 +4,7 @@ alone costs more than the answer; everything else goes to ``generator.cli``."""
 
 from __future__ import annotations
 
+import gc
 import signal
 import sys
 from pathlib import Path
@@ -52,6 +53,11 @@ def main() -> None:
 
 
 def _main() -> None:
+    # A run builds tens of thousands of long-lived objects (one validated spec per cluster) and
+    # frees little until it exits: the cyclic collector's default thresholds make it traverse
+    # them over and over (2 of a 3.6 s diff of 5,000 clusters). Young objects are still
+    # collected as usual; the older generations far less often.
+    gc.set_threshold(10_000, 50, 1_000)
     looked_up = None
     fast = _fast_render(sys.argv[1:])
     if fast is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -20,7 +22,7 @@ from generator.paths import MANIFEST, RENDERED_DIR
 from generator.problems import FleetError, Location, Problem
 from generator.render.build import (GroupBuilder, GroupCache, ObjectIdentity,
                                     check_duplicate_objects, groups)
-from generator.render.emit import emit_kustomizations
+from generator.render.emit import emit_kustomizations, kustomization_folders
 from generator.render.credentials import with_credentials
 from generator.render.layout import Output, layout
 from generator.render.parallel import build_parallel
@@ -106,9 +108,9 @@ def wanted_files(root: Path, fleet: Fleet, selected: set[tuple[str, str, str]] |
     if problems:
         raise FleetError(dict.fromkeys(problems))
     check_duplicate_objects(objects)
+    wanted.update(_kustomizations(object_paths, cache))
     if cache is not None:
         cache.flush()
-    wanted.update(emit_kustomizations(object_paths))
     wanted = dict(sorted(wanted.items()))
     if selected is None:
         return wanted
@@ -117,6 +119,35 @@ def wanted_files(root: Path, fleet: Fleet, selected: set[tuple[str, str, str]] |
     folders = {PurePosixPath(o.path).parent for o in outputs}
     keep = folders | {parent for folder in folders for parent in folder.parents}
     return {path: data for path, data in wanted.items() if PurePosixPath(path).parent in keep}
+
+
+def _kustomizations(object_paths: list[str], cache: RenderCache | None) -> dict[str, bytes]:
+    """The kustomizations over every object file: a function of those paths alone, so kept in
+    the cache under them (writing one per folder of a large fleet costs more than the lookup).
+    An entry is used only when it holds text for exactly the expected files and its digest
+    matches (a damaged entry is a miss, never output)."""
+    if cache is None:
+        return emit_kustomizations(object_paths)
+    key = RenderCache.key("kustomizations", *object_paths)
+    expected = {f.path for f in kustomization_folders(object_paths)}
+    try:
+        kept = json.loads(cache.read(key) or "")
+        files = {str(p): t.encode("utf-8") for p, t in kept["files"].items() if isinstance(t, str)}
+        if set(files) == expected and kept["digest"] == _files_digest(files):
+            return files
+    except (ValueError, KeyError, TypeError, AttributeError):
+        pass
+    made = emit_kustomizations(object_paths)
+    cache.write(key, json.dumps({"files": {p: b.decode("utf-8") for p, b in made.items()},
+                                 "digest": _files_digest(made)}))
+    return made
+
+
+def _files_digest(files: dict[str, bytes]) -> str:
+    h = hashlib.sha256()
+    for path, data in sorted(files.items()):
+        h.update(b"%d:%s\0%d\0" % (len(path), path.encode(), len(data)) + data)
+    return h.hexdigest()
 
 
 RELAXED_FOR_REVIEW = frozenset({"pool-capacity", "pool-overlap"})

@@ -120,3 +120,19 @@ def test_the_cache_is_really_used_for_unchanged_clusters(tmp_path: Path) -> None
     assert len(fleet.clusters) == 3
     assert sorted(parsed) == ["clusters/_defaults.yaml", "clusters/dev/_defaults.yaml",
                               "clusters/dev/a.yaml"]
+
+
+def test_a_damaged_cache_entry_is_a_miss_never_a_changed_fleet(tmp_path: Path) -> None:
+    """Every entry overwritten with something that parses (a spec of null with no problem
+    would silently drop every cluster): the run equals a run without cache."""
+    import sqlite3
+
+    root = tmp_path / "fleet"
+    write_tree(root, START)
+    expected = _outcome(root, None)
+    assert _outcome(root, RenderCache(tmp_path / "cache")) == expected
+    database = next((tmp_path / "cache").rglob(RenderCache.FILE))
+    for text in ('{"spec": null, "problems": [], "digest": ""}', '{"files": {}}', "[]", "x"):
+        with sqlite3.connect(database) as db:
+            db.execute("UPDATE entries SET value = ?", (text,))
+        assert _outcome(root, RenderCache(tmp_path / "cache")) == expected, text

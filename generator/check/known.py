@@ -16,6 +16,7 @@ restored in CI must not be able to run code.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -35,6 +36,11 @@ def _entry(problem: Problem) -> list[Any]:
     loc = problem.location
     return [loc.path, loc.line, loc.col, problem.code, problem.severity, problem.message,
             problem.hint, list(problem.clusters)]
+
+
+def _digest(spec: Any, problems: Any) -> str:
+    """The digest an entry carries of its own content, so that a damaged one is a miss."""
+    return hashlib.sha256(json.dumps([spec, problems], sort_keys=True).encode()).hexdigest()
 
 
 def _dump(spec: ClusterSpec) -> dict[str, Any]:
@@ -66,9 +72,13 @@ class CheckedClusters:
                 entry = json.loads(text)
                 spec = entry["spec"]
                 problems = [_problem(p) for p in entry["problems"]]
+                if entry["digest"] != _digest(spec, entry["problems"]):
+                    continue  # a damaged entry: a miss, never a changed cluster
             except (ValueError, KeyError, TypeError):
                 continue
-            if spec is None or isinstance(spec, dict):
+            # A cluster that does not validate has an error to show for it.
+            if isinstance(spec, dict) or (spec is None and any(p.severity == "error"
+                                                               for p in problems)):
                 self._found[keys[key]] = (spec, problems)
         return set(self._found)
 
@@ -98,5 +108,7 @@ class CheckedClusters:
                 return
             if back != spec or _dump(back) != dumped:
                 return
+        entries = [_entry(p) for p in problems]
         self.store.write(self._key(chain_key), json.dumps(
-            {"spec": dumped, "problems": [_entry(p) for p in problems]}, sort_keys=True))
+            {"spec": dumped, "problems": entries, "digest": _digest(dumped, entries)},
+            sort_keys=True))

@@ -33,12 +33,8 @@ def file_text(rendered: RenderedFile) -> str:
                                            for doc in rendered.documents)
 
 
-def kustomizations(paths: list[str]) -> list[RenderedFile]:
-    """A kustomization.yaml in every folder that holds (or contains folders that hold) objects.
-
-    ``paths`` are the Kubernetes object files; the top level (``rendered/`` itself) gets none,
-    because each management cluster is synced on its own.
-    """
+def _resources(paths: list[str]) -> dict[str, set[str]]:
+    """Per folder that holds (or contains folders that hold) objects, what it lists."""
     resources: dict[str, set[str]] = defaultdict(set)
     for path in paths:
         parts = path.split("/")
@@ -47,8 +43,23 @@ def kustomizations(paths: list[str]) -> list[RenderedFile]:
     # rendered/_gitops/ gets none either: each management cluster's bootstrap is applied on that
     # management cluster only (issue 18, helper G).
     resources.pop(GITOPS_DIR, None)
+    return resources
+
+
+def kustomization_folders(paths: list[str]) -> list[RenderedFile]:
+    """The kustomization files ``kustomizations`` writes, without their text (cheap)."""
+    return [RenderedFile(f"{folder}/{KUSTOMIZATION}", (), kubernetes=False, text="")
+            for folder in sorted(_resources(paths))]
+
+
+def kustomizations(paths: list[str]) -> list[RenderedFile]:
+    """A kustomization.yaml in every folder that holds (or contains folders that hold) objects.
+
+    ``paths`` are the Kubernetes object files; the top level (``rendered/`` itself) gets none,
+    because each management cluster is synced on its own.
+    """
     out = []
-    for folder, entries in sorted(resources.items()):
+    for folder, entries in sorted(_resources(paths).items()):
         text = dump({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
                      "resources": sorted(entries, key=_resource_order)})
         out.append(RenderedFile(f"{folder}/{KUSTOMIZATION}", (), kubernetes=False, text=text))
