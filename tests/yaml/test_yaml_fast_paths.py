@@ -52,6 +52,38 @@ def test_dump_equals_ruamels_dumper(doc: Any) -> None:
     assert dump(doc) == ruamel_dump(doc)
 
 
+# Text that starts with or holds YAML indicators: what ruamel's emitter writes plain in some
+# places ("+8w", ")tIt]sWB", "a:b", "x #y"... ) and single-quoted in others ("{x}", "- a", "a: b").
+INDICATORS = "{}[],#&*!|>'\"%@`-?:. "
+AVI_LABELS = '{"fleet.example.com/owner": "platform-team"}'
+indicator_text = st.one_of(
+    st.text(alphabet=INDICATORS + "az09+)=", min_size=1, max_size=10),
+    st.builds(lambda head, tail: head + tail,
+              st.sampled_from(["---", "...", "- ", "? ", ": ", "-", "?", ":", " ", "#", "'", "{",
+                               "x: ", "x #", "x ", "+", ")"]),
+              st.text(alphabet=INDICATORS + "abz09", max_size=6)),
+    st.sampled_from([AVI_LABELS, "+8w", ")tIt]sWB", "it's {x}", "a''b: ", "--", "-.", ".."]))
+indicator_documents = st.recursive(
+    indicator_text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(indicator_text, inner, max_size=4),
+    max_leaves=12)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.dictionaries(indicator_text, indicator_documents, min_size=1, max_size=4)
+       | st.lists(indicator_documents, min_size=1, max_size=4))  # no top-level scalar
+def test_dump_equals_ruamels_dumper_on_indicator_text(doc: Any) -> None:
+    assert dump(doc) == ruamel_dump(doc)
+
+
+def test_dump_single_quotes_json_text_like_ruamel() -> None:
+    doc = {"AVI_LABELS": AVI_LABELS, "l": [AVI_LABELS], AVI_LABELS: "x"}
+    expected = ("AVI_LABELS: '{\"fleet.example.com/owner\": \"platform-team\"}'\n"
+                "l:\n- '{\"fleet.example.com/owner\": \"platform-team\"}'\n"
+                "'{\"fleet.example.com/owner\": \"platform-team\"}': x\n")
+    assert dump(doc) == ruamel_dump(doc) == expected
+
+
 def ruamel_load(text: str) -> Any:
     """ruamel's safe loader, except that generated YAML may not hold aliases at all."""
     try:
