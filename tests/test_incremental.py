@@ -16,12 +16,12 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.fleets import VSPHERE_DEFAULTS, write_tree
 
 from generator import pipeline
 from generator.cache.store import RenderCache
 from generator.problems import FleetError
 from generator.render.views import view_of
-from support.fleets import VSPHERE_DEFAULTS, write_tree
 
 CLUSTERS = ("a", "b", "c")
 ENDPOINTS = ("10.0.0.10", "10.0.0.11", "10.0.0.12", "10.0.0.13")
