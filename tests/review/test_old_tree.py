@@ -8,12 +8,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from support.gitrepo import commit_all, git, init
 
 from generator.review.diff import compare
 from generator.review.git import tree_at, worktree_files
 from generator.review.tree import blob_id
 from generator.write.plan import read_rendered, rendered_listing
-from support.gitrepo import commit_all, git, init
 
 CLUSTER = """\
 apiVersion: cluster.x-k8s.io/v1beta1
