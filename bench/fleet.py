@@ -139,6 +139,30 @@ class Row:
         return max(self.rss_mb) if self.rss_mb and not self.error else None
 
 
+def _one_run(row: Row, once: Any, before: Any, expect: tuple[int, ...]) -> Run | None:
+    """One run of a row: its time and peak RSS added to ``row``, or None with ``row.error`` set
+    (a broken row must not stop the others)."""
+    try:
+        if before is not None:
+            before()
+        result: Run = once()
+    except Exception as exc:  # noqa: BLE001 - a broken row must not stop the others
+        row.error = f"{type(exc).__name__}: {exc}"
+        return None
+    if result.code not in expect:
+        tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+        row.error = f"exit {result.code}: {' | '.join(tail)[:300]}"
+        return None
+    row.seconds.append(result.seconds)
+    row.rss_mb.append(result.rss_mb)
+    return result
+
+
+def _log_row(row: Row, key: str) -> None:
+    shown = f"{row.median:.3f} s" if row.median is not None else f"FAILED ({row.error})"
+    log(f"  {key}: {shown}" + (f" [{row.note}]" if row.note else ""))
+
+
 class Bench:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
@@ -155,22 +179,11 @@ class Bench:
             if index and spent > self.args.budget:
                 row.note = f"{index} of {self.args.runs} runs (budget {self.args.budget:g} s)"
                 break
-            try:
-                if before is not None:
-                    before()
-                result = once()
-            except Exception as exc:  # noqa: BLE001 - a broken row must not stop the others
-                row.error = f"{type(exc).__name__}: {exc}"
+            result = _one_run(row, once, before, expect)
+            if result is None:
                 break
-            if result.code not in expect:
-                tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
-                row.error = f"exit {result.code}: {' | '.join(tail)[:300]}"
-                break
-            row.seconds.append(result.seconds)
-            row.rss_mb.append(result.rss_mb)
             spent += result.seconds if result.spent is None else result.spent
-        shown = f"{row.median:.3f} s" if row.median is not None else f"FAILED ({row.error})"
-        log(f"  {key}: {shown}" + (f" [{row.note}]" if row.note else ""))
+        _log_row(row, key)
         return row
 
     def side_by_side(self, rows: dict[str, Row], measured: list[tuple[str, Any, Any]]) -> None:
@@ -189,23 +202,11 @@ class Bench:
             for row, key, once, before in active:
                 if row.error is not None:
                     continue
-                try:
-                    if before is not None:
-                        before()
-                    result = once()
-                except Exception as exc:  # noqa: BLE001 - a broken row must not stop the others
-                    row.error = f"{type(exc).__name__}: {exc}"
-                    continue
-                if result.code != 0:
-                    tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
-                    row.error = f"exit {result.code}: {' | '.join(tail)[:300]}"
-                    continue
-                row.seconds.append(result.seconds)
-                row.rss_mb.append(result.rss_mb)
-                spent += result.seconds
+                result = _one_run(row, once, before, (0,))
+                if result is not None:
+                    spent += result.seconds
         for row, key, *_ in active:
-            shown = f"{row.median:.3f} s" if row.median is not None else f"FAILED ({row.error})"
-            log(f"  {key}: {shown}" + (f" [{row.note}]" if row.note else ""))
+            _log_row(row, key)
 
     def skip(self, rows: dict[str, Row], key: str, why: str) -> Row:
         """A row asked for but not measured on purpose (its cell says ``skipped``)."""

@@ -22,7 +22,7 @@ from generator.cache.stamp import Stamps, inputs_of
 from generator.cache.store import RenderCache
 from generator.paths import INPUT_FILES, INPUT_FOLDERS
 from generator.pipeline import render
-from support.cli import fleetgen
+from support.cli import said, tree
 from support.fleets import VSPHERE_DEFAULTS, write_tree
 
 REPO = Path(__file__).resolve().parents[2]
@@ -105,16 +105,6 @@ def edit(root: Path, change: str) -> None:
 CHANGES = ["inventory", "defaults", "new cluster", "local patch", "overlay", "template",
            "settings", "hand edit", "deleted file", "stray file", "lock", "symlinked inventory"]
 
-
-def said(root: Path, *args: str) -> tuple[int, str, str]:
-    result = fleetgen(root, *args)
-    return result.exit_code, result.stdout, result.stderr
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    base = root / "rendered"
-    return {p.relative_to(base).as_posix(): p.read_bytes() for p in sorted(base.rglob("*"))
-            if p.is_file()}
 
 
 @pytest.mark.parametrize("change", CHANGES)

@@ -22,7 +22,7 @@ from generator.cache.stamp import Stamps, inputs_of
 from generator.cache.store import RenderCache
 from generator.pipeline import render
 from generator.problems import format_problems
-from support.cli import fleetgen
+from support.cli import said, tree
 from support.fleets import VSPHERE_DEFAULTS, write_tree
 
 NS = "network:\n  nameservers: {controlPlane: [10.0.0.2], worker: [10.0.0.2]}\n"
@@ -87,16 +87,6 @@ def same_size_edit(path: Path) -> None:
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert path.read_bytes() != data and path.stat().st_size == before.st_size
 
-
-def said(root: Path, *args: str) -> tuple[int, str, str]:
-    result = fleetgen(root, *args)
-    return result.exit_code, result.stdout, result.stderr
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    base = root / "rendered"
-    return {p.relative_to(base).as_posix(): p.read_bytes() for p in sorted(base.rglob("*"))
-            if p.is_file()}
 
 
 def same_as_uncached(fleet: Path, tmp_path: Path) -> None:

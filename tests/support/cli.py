@@ -12,3 +12,16 @@ from generator.cli import app
 def fleetgen(root: Path | None, *args: str) -> Result:
     argv = [*args, "--root", str(root)] if root is not None else list(args)
     return CliRunner().invoke(app, argv, catch_exceptions=False)
+
+
+def said(root: Path, *args: str) -> tuple[int, str, str]:
+    """The exit code, stdout and stderr of ``fleetgen ARGS --root ROOT``."""
+    result = fleetgen(root, *args)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file below ``root/rendered``, by path below it."""
+    base = root / "rendered"
+    return {p.relative_to(base).as_posix(): p.read_bytes() for p in sorted(base.rglob("*"))
+            if p.is_file()}
