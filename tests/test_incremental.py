@@ -26,11 +26,33 @@ from generator.render.views import view_of
 CLUSTERS = ("a", "b", "c")
 ENDPOINTS = ("10.0.0.10", "10.0.0.11", "10.0.0.12", "10.0.0.13")
 
+# A second management cluster with a node network, its DHCP range and a node pool: the pool and
+# address checks run per part of the fleet (check/pool_parts.py), and one cause in a shared
+# file (a pod CIDR in the root _defaults.yaml) must stay one problem across the parts.
+POOL_B = """\
+managementCluster: {mgmt}
+nodeNetworks:
+  net-b:
+    cidr: 10.1.0.0/24
+    dhcpRanges: [10.1.0.100-10.1.0.200]
+ipPools:
+  pool-b:
+    nodeNetwork: net-b
+    gateway: 10.1.0.1
+    prefix: 24
+    addresses: [10.1.0.20-{last}]
+"""
+D = ("controlPlane: {{endpoint: {endpoint}}}\nnetwork:\n  nodes: {{ipPool: pool-b}}\n"
+     "  nameservers: {{controlPlane: [10.1.0.53], worker: [10.1.0.53]}}\n")
+
 START = {
     "clusters/_defaults.yaml": VSPHERE_DEFAULTS,
     "clusters/dev/_defaults.yaml": "cni: antrea\n",
     **{f"clusters/dev/{name}.yaml": f"controlPlane: {{endpoint: {ENDPOINTS[i]}}}\n"
        for i, name in enumerate(CLUSTERS)},
+    "clusters/b/_defaults.yaml": POOL_B.format(mgmt="mgmt-b", last="10.1.0.60"),
+    "clusters/b/d.yaml": D.format(endpoint="10.1.0.10"),
+    "clusters/b/e.yaml": "controlPlane: {endpoint: 10.1.0.11}\n",
 }
 
 # One edit: (what, which cluster, a value); every kind of change a pull request makes to the
@@ -39,7 +61,7 @@ START = {
 # YAML error, a deleted file and a new one.
 EDITS = st.tuples(
     st.sampled_from(["endpoint", "cni", "pods", "namespace", "break", "delete", "add",
-                     "restore"]),
+                     "restore", "root-pods", "in-pool", "pool-into-dhcp", "one-mgmt"]),
     st.sampled_from(CLUSTERS), st.sampled_from(ENDPOINTS))
 
 
@@ -61,6 +83,14 @@ def _apply(files: dict[str, str], edit: tuple[str, str, str]) -> None:
         files.pop(path, None)
     elif kind == "add":
         files[f"clusters/dev/{name}-copy.yaml"] = f"controlPlane: {{endpoint: {value}}}\n"
+    elif kind == "root-pods":  # one line, colliding in both parts of the fleet
+        files["clusters/_defaults.yaml"] = VSPHERE_DEFAULTS + "network: {pods: [10.0.0.0/8]}\n"
+    elif kind == "in-pool":
+        files["clusters/b/d.yaml"] = D.format(endpoint=f"10.1.0.{20 + int(value[-1])}")
+    elif kind == "pool-into-dhcp":
+        files["clusters/b/_defaults.yaml"] = POOL_B.format(mgmt="mgmt-b", last="10.1.0.120")
+    elif kind == "one-mgmt":  # the two parts become one
+        files["clusters/b/_defaults.yaml"] = POOL_B.format(mgmt="mgmt-a", last="10.1.0.60")
     else:
         files.update(START)
 
@@ -98,7 +128,8 @@ def test_an_incremental_run_equals_a_full_one_after_any_edits(
 
 def test_the_cache_is_really_used_for_unchanged_clusters(tmp_path: Path) -> None:
     """The property above would hold trivially if nothing were ever reused: here an unchanged
-    cluster is not parsed again (its file's values are never read)."""
+    cluster is not parsed again (its file's values are never read), unless it draws from a
+    node pool (see below)."""
     from generator.load import inventory
 
     write_tree(tmp_path / "fleet", START)
@@ -117,8 +148,11 @@ def test_the_cache_is_really_used_for_unchanged_clusters(tmp_path: Path) -> None
         fleet = pipeline.load_fleet(root, cache=RenderCache(tmp_path / "cache"))
     finally:
         inventory.InventoryLoader._read = original  # type: ignore[method-assign]
-    assert len(fleet.clusters) == 3
-    assert sorted(parsed) == ["clusters/_defaults.yaml", "clusters/dev/_defaults.yaml",
+    assert len(fleet.clusters) == 5
+    # a.yaml changed; d draws from a node pool, whose declaring file is looked up in its chain's
+    # values; b, c and e are not read at all
+    assert sorted(parsed) == ["clusters/_defaults.yaml", "clusters/b/_defaults.yaml",
+                              "clusters/b/d.yaml", "clusters/dev/_defaults.yaml",
                               "clusters/dev/a.yaml"]
 
 

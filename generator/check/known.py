@@ -25,14 +25,14 @@ from generator.load.model import ClusterSpec
 from generator.problems import Location, Problem
 
 
-def _problem(entry: Any) -> Problem:
+def problem_from(entry: Any) -> Problem:
     path, line, col, code, severity, message, hint, clusters = entry
     return Problem(Location(str(path), int(line), int(col)), str(code), str(message), str(hint),
                    "warning" if severity == "warning" else "error",
                    tuple(str(c) for c in clusters))
 
 
-def _entry(problem: Problem) -> list[Any]:
+def problem_entry(problem: Problem) -> list[Any]:
     loc = problem.location
     return [loc.path, loc.line, loc.col, problem.code, problem.severity, problem.message,
             problem.hint, list(problem.clusters)]
@@ -71,7 +71,7 @@ class CheckedClusters:
             try:
                 entry = json.loads(text)
                 spec = entry["spec"]
-                problems = [_problem(p) for p in entry["problems"]]
+                problems = [problem_from(p) for p in entry["problems"]]
                 if entry["digest"] != _digest(spec, entry["problems"]):
                     continue  # a damaged entry: a miss, never a changed cluster
             except (ValueError, KeyError, TypeError):
@@ -108,7 +108,7 @@ class CheckedClusters:
                 return
             if back != spec or _dump(back) != dumped:
                 return
-        entries = [_entry(p) for p in problems]
+        entries = [problem_entry(p) for p in problems]
         self.store.write(self._key(chain_key), json.dumps(
             {"spec": dumped, "problems": entries, "digest": _digest(dumped, entries)},
             sort_keys=True))

@@ -305,17 +305,30 @@ MIXED_HINTS = {"cidr-overlap": "choose pod and service CIDRs outside the node ne
 REPORT_AT = {"cidr": 0, "reservation": 1, "vip": 2, "endpoint": 3, "pool": 4}
 
 
-def overlap_rules(items: list[Placed]) -> Iterator[Problem]:
+@dataclass(frozen=True)
+class Collision:
+    """One collision as the problems need it: where it is reported and what it names (plain
+    values, so that the checks of a part of the fleet can be kept in the cache and the problems
+    still made one per cause across the whole fleet)."""
+
+    where: Location
+    code: str
+    hint: str
+    what: str
+    label: str  # the reported item's label, else its what
+    cluster: str  # the cluster whose item is reported ("" for a pool)
+    other_where: Location
+    other: str  # "<what> (<where>) in <shared addresses>"
+
+
+def collision_records(items: list[Placed]) -> list[Collision]:
     """Collisions between pools, fixed addresses (endpoints, VIPs, DHCP reservations) and pod or
-    service CIDRs. The problem is reported where the fix most likely belongs (see REPORT_AT; of
+    service CIDRs. A collision is reported where the fix most likely belongs (see REPORT_AT; of
     two of a kind, the one written later) and names the other place."""
     def relevant(a: str, b: str) -> bool:
         return frozenset({a, b}) in RULES_BY_KINDS
 
-    # One problem per cause: a pod CIDR covering 17 endpoints is one error that lists them, and
-    # a CIDR written once in a _defaults.yaml is one error naming the clusters that inherit it.
-    causes: dict[tuple[Location, str], tuple[set[str], list[Placed], set[tuple[Location, str]],
-                                             set[str]]] = {}
+    out = []
     for first, second, shared in collisions(items, relevant):
         rule = RULES_BY_KINDS.get(frozenset({first.kind, second.kind}))
         if rule is None:
@@ -326,23 +339,40 @@ def overlap_rules(items: list[Placed]) -> Iterator[Problem]:
             reported, other = earlier, later
         else:
             reported, other = later, earlier
-        whats, reporters, others, hints = causes.setdefault((reported.where, code),
+        out.append(Collision(reported.where, code, hint, reported.what,
+                             reported.label or reported.what,
+                             cluster_id(reported.inventory) if reported.inventory else "",
+                             other.where, f"{other.what} ({other.where}) in {shared}"))
+    return out
+
+
+def overlap_problems(records: list[Collision]) -> Iterator[Problem]:
+    """One problem per cause: a pod CIDR covering 17 endpoints is one error that lists them, and
+    a CIDR written once in a _defaults.yaml is one error naming the clusters that inherit it."""
+    causes: dict[tuple[Location, str], tuple[set[str], list[Collision], set[tuple[Location, str]],
+                                             set[str]]] = {}
+    for record in records:
+        whats, reporters, others, hints = causes.setdefault((record.where, record.code),
                                                             (set(), [], set(), set()))
-        whats.add(reported.what)
-        reporters.append(reported)
-        others.add((other.where, f"{other.what} ({other.where}) in {shared}"))
-        hints.add(hint)
+        whats.add(record.what)
+        reporters.append(record)
+        others.add((record.other_where, record.other))
+        hints.add(record.hint)
     for (where, code), (whats, reporters, others, hints) in causes.items():
         hint = hints.pop() if len(hints) == 1 else MIXED_HINTS.get(code, "; ".join(sorted(hints)))
         yield _cause(where, code, hint, whats, reporters, [t for _w, t in sorted(others)])
 
 
-def _cause(where: Location, code: str, hint: str, whats: set[str], reporters: list[Placed],
+def overlap_rules(items: list[Placed]) -> Iterator[Problem]:
+    """The problems of the collisions between ``items`` (see collision_records)."""
+    return overlap_problems(collision_records(items))
+
+
+def _cause(where: Location, code: str, hint: str, whats: set[str], reporters: list[Collision],
            others: list[str]) -> Problem:
-    clusters = tuple(sorted({cluster_id(r.inventory) for r in reporters
-                             if r.inventory is not None})) if inherited(where) else ()
-    what = next(iter(whats)) if len(whats) == 1 else \
-        min(r.label or r.what for r in reporters)
+    clusters = tuple(sorted({r.cluster for r in reporters if r.cluster})) \
+        if inherited(where) else ()
+    what = next(iter(whats)) if len(whats) == 1 else min(r.label for r in reporters)
     if len(others) == 1:
         message = f"{what} overlaps {others[0]}"
     else:
@@ -420,6 +450,14 @@ def dhcp_rule(clusters: list[Cluster], pools: list[tuple[PoolUse, PoolAddresses]
 def check_pools(clusters: list[Cluster], pools: list[PoolUse]) -> list[Problem]:
     """Every pool and IP rule, on the pools ``resolve_pools`` returned (one that did not parse
     gets only the rules that need no addresses)."""
+    problems, records = pool_part(clusters, pools)
+    return [*problems, *overlap_problems(records)]
+
+
+def pool_part(clusters: list[Cluster], pools: list[PoolUse]
+              ) -> tuple[list[Problem], list[Collision]]:
+    """check_pools on a part of the fleet that shares no management cluster or node network with
+    the rest: its problems, and its collisions (made problems over the whole fleet at once)."""
     parsed: list[tuple[PoolUse, PoolAddresses]] = []
     problems: list[Problem] = []
     for pool in pools:
@@ -433,6 +471,5 @@ def check_pools(clusters: list[Cluster], pools: list[PoolUse]) -> list[Problem]:
         problems += family_rule(pool, addresses)
         problems += capacity_rule(pool, capacity(pool, addresses))
         parsed.append((pool, addresses))
-    problems += overlap_rules(placements(clusters, parsed))
     problems += dhcp_rule(clusters, parsed)
-    return problems
+    return problems, collision_records(placements(clusters, parsed))

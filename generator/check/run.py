@@ -14,7 +14,8 @@ from generator.check.cluster_rules import CLUSTER_RULES
 from generator.check.fleet import Cluster, Fleet, for_cluster
 from generator.check.known import CheckedClusters
 from generator.check.fleet_rules import FLEET_RULES, management_flags, overlays_exist
-from generator.check.pools import check_pools, resolve_pools
+from generator.check.pool_parts import check_pool_parts
+from generator.check.pools import resolve_pools
 from generator.load.inventory import ClusterInventory, Inventory
 from generator.load.validation import to_spec
 from generator.problems import FleetError, Problem, has_errors
@@ -70,11 +71,13 @@ def check_fleet(inventory: Inventory, *, relaxed: frozenset[str] = frozenset(),
     problems += found
     pools, found = resolve_pools(clusters)
     problems += found
-    problems += check_pools(clusters, pools)
+    problems += check_pool_parts(clusters, pools, None if checked is None else checked.store)
     # `ipam plan` and `diff` report these themselves, as exit-4 policy findings and risks.
     problems = [replace(p, severity="warning") if p.code in relaxed else p for p in problems]
     if has_errors(problems):
         # In a fleet of one, its problems plainly are that cluster's: no note then.
         raise FleetError(problems, unchecked=unchecked if len(clusters) + unchecked > 1 else 0)
-    warnings = tuple(p for p in problems if p.severity == "warning")
+    # by place: the pool checks of the parts of the fleet come in no fixed order (pool_parts)
+    warnings = tuple(sorted((p for p in problems if p.severity == "warning"),
+                            key=Problem.sort_key))
     return Fleet(tuple(sorted(clusters, key=lambda c: c.key)), tuple(pools), warnings, flags)
