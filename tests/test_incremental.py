@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.fleets import VSPHERE_DEFAULTS, write_tree
@@ -170,3 +171,26 @@ def test_a_damaged_cache_entry_is_a_miss_never_a_changed_fleet(tmp_path: Path) -
         with sqlite3.connect(database) as db:
             db.execute("UPDATE entries SET value = ?", (text,))
         assert _outcome(root, RenderCache(tmp_path / "cache")) == expected, text
+
+
+def test_fleet_warnings_do_not_depend_on_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One pool declared in the root _defaults.yaml, used on two management clusters (no node
+    network: two parts of the fleet), near full: two pool-headroom warnings at one place with one
+    message, told apart only by the cluster each names. check_fleet sorts warnings by
+    Problem.sort_key, which ties them, so their order is the order they were found: pool order
+    (mgmt-a first) without a cache, part order (the part of the first cluster file, mgmt-b)
+    with one."""
+    monkeypatch.setenv("FLEETGEN_CACHE_DIR", str(tmp_path / "cache"))
+    root = write_tree(tmp_path / "fleet", {
+        "clusters/_defaults.yaml": VSPHERE_DEFAULTS + (
+            "ipPools:\n  shared:\n    gateway: 10.5.0.1\n    prefix: 24\n"
+            "    addresses: [10.5.0.10-10.5.0.13]\n"
+            "network:\n  nodes: {ipPool: shared}\n"
+            "  nameservers: {controlPlane: [10.5.0.53], worker: [10.5.0.53]}\n"),
+        "clusters/a/web.yaml": "managementCluster: mgmt-b\ncontrolPlane: {endpoint: 10.5.0.2}\n",
+        "clusters/z/web.yaml": "managementCluster: mgmt-a\ncontrolPlane: {endpoint: 10.5.0.3}\n",
+    })
+    plain = pipeline.load_fleet(root)
+    cached = pipeline.load_fleet(root, cache=RenderCache())
+    assert [p.code for p in plain.warnings] == ["pool-headroom", "pool-headroom"]
+    assert cached.warnings == plain.warnings

@@ -79,5 +79,5 @@ def check_fleet(inventory: Inventory, *, relaxed: frozenset[str] = frozenset(),
         raise FleetError(problems, unchecked=unchecked if len(clusters) + unchecked > 1 else 0)
     # by place: the pool checks of the parts of the fleet come in no fixed order (pool_parts)
     warnings = tuple(sorted((p for p in problems if p.severity == "warning"),
-                            key=Problem.sort_key))
+                            key=lambda p: (*p.sort_key(), p.hint, p.severity, p.clusters)))
     return Fleet(tuple(sorted(clusters, key=lambda c: c.key)), tuple(pools), warnings, flags)

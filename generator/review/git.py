@@ -137,6 +137,23 @@ def worktree_files(folder: Path, listed: list[tuple[str, str]]) -> OldFiles | No
             blobs.pop(raw.decode("utf-8", "surrogateescape"), None)
     for raw in changed.split(b"\0"):
         blobs.pop(raw.decode("utf-8", "surrogateescape"), None)
+    # A blob id is that of the bytes git's clean side gives (line ends normalised, filters run):
+    # where git may convert, a file it calls unchanged can hold other bytes, so it is read.
+    try:
+        autocrlf = _git(folder, "config", "--get", "core.autocrlf", env=quiet).strip().lower()
+    except FleetError:
+        autocrlf = b""
+    if autocrlf in (b"true", b"input"):
+        blobs = {}
+    elif blobs:
+        names = list(blobs)
+        out = _git(folder, "check-attr", "-z", "--stdin", "text", "eol", "crlf", "filter", "ident",
+                   "working-tree-encoding", env=quiet,
+                   stdin=b"".join(n.encode("utf-8", "surrogateescape") + b"\0" for n in names))
+        fields = out.split(b"\0")
+        for at in range(0, len(fields) - 2, 3):
+            if fields[at + 2] not in (b"unspecified", b"unset"):
+                blobs.pop(fields[at].decode("utf-8", "surrogateescape"), None)
     known = {rel: blobs[rel] for rel, _path in listed if rel in blobs}
     read: dict[str, bytes] = {}
     for rel, path in listed:

@@ -4,12 +4,15 @@ exactly those found by reading every file."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from support.fleets import small_fleet
 from support.gitrepo import commit_all, git, init
 
+from generator import pipeline
 from generator.review.diff import compare
 from generator.review.git import tree_at, worktree_files
 from generator.review.tree import blob_id
@@ -111,3 +114,28 @@ def test_reading_leaves_the_index_alone(repo: Path) -> None:
     old = worktree_files(base, rendered_listing(base))
     assert old is not None and compare(old, read_rendered(base)) == []
     assert (index.read_bytes(), index.stat().st_mtime_ns) == before
+
+
+def test_diff_reads_worktree_bytes_not_index_blobs_when_git_converts_line_ends(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by attacking issue 20's review: with `rendered/** text eol=crlf`, a clone holds CRLF files whose index blobs are LF:
+    git diff calls them clean, so worktree_files took the LF blob id for their bytes and
+    `fleetgen diff` said nothing changes, while the same files outside git (and render --check,
+    which finds every file 'edited by hand') see CRLF bytes."""
+    monkeypatch.setenv("FLEETGEN_CACHE_DIR", str(tmp_path / "cache"))
+    base = small_fleet(tmp_path / "base", web="controlPlane: {endpoint: 10.0.0.10}\n")
+    pipeline.render(base)
+    (base / ".gitattributes").write_text("rendered/** text eol=crlf\n")
+    init(base)
+    commit_all(base, "base")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(base), str(clone)], check=True)
+    assert b"\r\n" in (clone / "rendered/mgmt-a/tanzu-features.sh").read_bytes()
+    plain = tmp_path / "plain"  # the same files, in no repository
+    plain.mkdir()
+    for name in ("clusters", "rendered"):
+        shutil.copytree(clone / name, plain / name)
+    in_git = pipeline.review(clone)
+    on_disk = pipeline.review(plain)
+    assert on_disk.changes  # the CRLF script differs from what render writes
+    assert in_git.changes == on_disk.changes
