@@ -143,12 +143,17 @@ def gh_calls(repo: Path) -> list[str]:
 PR_ENV = {"BASE_REF": "main", "GH_TOKEN": "x", "GH_REPO": "org/fleet", "PR": "7"}
 
 
-def test_pull_request_workflow_posts_the_diff_and_passes_a_safe_change(fleet: Path) -> None:
+def _safe_change(fleet: Path) -> None:
+    """A pull request branch that scales the example cluster to two workers, rendered."""
     git(fleet, "checkout", "-q", "-b", "pr")
     hello = fleet / "clusters/example/dev/hello.yaml"
     hello.write_text(hello.read_text() + "workers:\n- {name: md-0, replicas: 2}\n")
     assert fleetgen(fleet, "render").exit_code == 0
     commit_all(fleet, "two workers")
+
+
+def test_pull_request_workflow_posts_the_diff_and_passes_a_safe_change(fleet: Path) -> None:
+    _safe_change(fleet)
     results = run_steps(fleet, "github-pull-request.yml", "fleetgen", PR_ENV)
     assert [code for _, code, _ in results] == [0] * len(results), results
     assert gh_calls(fleet) == ["gh pr comment 7 --edit-last --body-file diff.md"]
@@ -255,11 +260,7 @@ def test_pull_request_job_fills_the_cache_folder_it_names_and_a_restored_copy_se
     """The job's FLEETGEN_CACHE_DIR (in the workspace, where actions/cache saves it from) gets
     the entries; restored into another workspace, that folder serves every render group of the
     pull request's tree, byte-identical, and the job run there prints the same diff."""
-    git(fleet, "checkout", "-q", "-b", "pr")
-    hello = fleet / "clusters/example/dev/hello.yaml"
-    hello.write_text(hello.read_text() + "workers:\n- {name: md-0, replicas: 2}\n")
-    assert fleetgen(fleet, "render").exit_code == 0
-    commit_all(fleet, "two workers")
+    _safe_change(fleet)
     first = run_steps(fleet, "github-pull-request.yml", "fleetgen", PR_ENV)
     assert [code for _, code, _ in first] == [0] * len(first), first
     folder = fleet / ".fleetgen-cache"
