@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import tempfile
 from collections.abc import Mapping
@@ -10,7 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
-from generator.cache.store import RenderCache
+from generator.cache.store import RenderCache, entry_digest
 from generator.check.known import CheckedClusters
 from generator.check.run import check_fleet
 from generator.check.fleet import Fleet
@@ -22,7 +21,7 @@ from generator.paths import MANIFEST, RENDERED_DIR
 from generator.problems import FleetError, Location, Problem
 from generator.render.build import (GroupBuilder, GroupCache, ObjectIdentity,
                                     check_duplicate_objects, groups)
-from generator.render.emit import emit_kustomizations, kustomization_folders
+from generator.render.emit import emit_kustomizations, kustomization_paths
 from generator.render.credentials import with_credentials
 from generator.render.layout import Output, layout
 from generator.render.parallel import build_parallel
@@ -129,25 +128,18 @@ def _kustomizations(object_paths: list[str], cache: RenderCache | None) -> dict[
     if cache is None:
         return emit_kustomizations(object_paths)
     key = RenderCache.key("kustomizations", *object_paths)
-    expected = {f.path for f in kustomization_folders(object_paths)}
+    expected = set(kustomization_paths(object_paths))
     try:
         kept = json.loads(cache.read(key) or "")
-        files = {str(p): t.encode("utf-8") for p, t in kept["files"].items() if isinstance(t, str)}
-        if set(files) == expected and kept["digest"] == _files_digest(files):
-            return files
+        texts = kept["files"]
+        if set(texts) == expected and kept["digest"] == entry_digest(texts):
+            return {str(p): str(t).encode("utf-8") for p, t in texts.items()}
     except (ValueError, KeyError, TypeError, AttributeError):
         pass
     made = emit_kustomizations(object_paths)
-    cache.write(key, json.dumps({"files": {p: b.decode("utf-8") for p, b in made.items()},
-                                 "digest": _files_digest(made)}))
+    texts = {p: b.decode("utf-8") for p, b in made.items()}
+    cache.write(key, json.dumps({"files": texts, "digest": entry_digest(texts)}))
     return made
-
-
-def _files_digest(files: dict[str, bytes]) -> str:
-    h = hashlib.sha256()
-    for path, data in sorted(files.items()):
-        h.update(b"%d:%s\0%d\0" % (len(path), path.encode(), len(data)) + data)
-    return h.hexdigest()
 
 
 RELAXED_FOR_REVIEW = frozenset({"pool-capacity", "pool-overlap"})

@@ -51,6 +51,12 @@ def cache_home() -> Path:
     return Path(base) / "fleetgen"
 
 
+def entry_digest(content: Any) -> str:
+    """The digest an entry carries of its own JSON content, so that a damaged entry is a miss
+    and never output."""
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
 class RenderCache:
     """The cache: one SQLite database per fleetgen version (``cache.sqlite3`` in ``folder``), a
     key-value table of JSON texts. One file instead of one per entry: creating thousands of small

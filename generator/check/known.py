@@ -16,11 +16,10 @@ restored in CI must not be able to run code.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
-from generator.cache.store import RenderCache
+from generator.cache.store import RenderCache, entry_digest
 from generator.load.model import ClusterSpec
 from generator.problems import Location, Problem
 
@@ -36,11 +35,6 @@ def problem_entry(problem: Problem) -> list[Any]:
     loc = problem.location
     return [loc.path, loc.line, loc.col, problem.code, problem.severity, problem.message,
             problem.hint, list(problem.clusters)]
-
-
-def _digest(spec: Any, problems: Any) -> str:
-    """The digest an entry carries of its own content, so that a damaged one is a miss."""
-    return hashlib.sha256(json.dumps([spec, problems], sort_keys=True).encode()).hexdigest()
 
 
 def _dump(spec: ClusterSpec) -> dict[str, Any]:
@@ -72,7 +66,7 @@ class CheckedClusters:
                 entry = json.loads(text)
                 spec = entry["spec"]
                 problems = [problem_from(p) for p in entry["problems"]]
-                if entry["digest"] != _digest(spec, entry["problems"]):
+                if entry["digest"] != entry_digest([spec, entry["problems"]]):
                     continue  # a damaged entry: a miss, never a changed cluster
             except (ValueError, KeyError, TypeError):
                 continue
@@ -110,5 +104,5 @@ class CheckedClusters:
                 return
         entries = [problem_entry(p) for p in problems]
         self.store.write(self._key(chain_key), json.dumps(
-            {"spec": dumped, "problems": entries, "digest": _digest(dumped, entries)},
+            {"spec": dumped, "problems": entries, "digest": entry_digest([dumped, entries])},
             sort_keys=True))

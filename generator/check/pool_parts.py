@@ -17,11 +17,10 @@ several parts is one error naming every place.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
-from generator.cache.store import RenderCache
+from generator.cache.store import RenderCache, entry_digest
 from generator.check.fleet import Cluster, PoolUse
 from generator.check.known import problem_entry, problem_from
 from generator.check.pools import Collision, check_pools, overlap_problems, pool_part
@@ -81,10 +80,6 @@ def _collision_from(e: Any) -> Collision:
                      str(other))
 
 
-def _digest(content: Any) -> str:
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
-
-
 def check_pool_parts(clusters: list[Cluster], pools: list[PoolUse],
                      store: RenderCache | None) -> list[Problem]:
     """``pools.check_pools``, part by part, each part's result taken from ``store`` while its
@@ -111,7 +106,7 @@ def check_pool_parts(clusters: list[Cluster], pools: list[PoolUse],
         if key is not None:
             content = [[problem_entry(p) for p in problems],
                        [_collision_entry(r) for r in records]]
-            store.write(key, json.dumps({"content": content, "digest": _digest(content)}))
+            store.write(key, json.dumps({"content": content, "digest": entry_digest(content)}))
     records = [r for _problems, part in found for r in part]
     return [*(p for problems, _part in found for p in problems), *overlap_problems(records)]
 
@@ -123,7 +118,7 @@ def _read(text: str | None) -> tuple[list[Problem], list[Collision]] | None:
     try:
         entry = json.loads(text)
         content = entry["content"]
-        if entry["digest"] != _digest(content):
+        if entry["digest"] != entry_digest(content):
             return None
         problems, records = content
         return [problem_from(p) for p in problems], [_collision_from(r) for r in records]

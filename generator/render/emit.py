@@ -46,10 +46,9 @@ def _resources(paths: list[str]) -> dict[str, set[str]]:
     return resources
 
 
-def kustomization_folders(paths: list[str]) -> list[RenderedFile]:
-    """The kustomization files ``kustomizations`` writes, without their text (cheap)."""
-    return [RenderedFile(f"{folder}/{KUSTOMIZATION}", (), kubernetes=False, text="")
-            for folder in sorted(_resources(paths))]
+def kustomization_paths(paths: list[str]) -> list[str]:
+    """The paths of the kustomization files ``kustomizations`` writes (cheap: no text)."""
+    return [f"{folder}/{KUSTOMIZATION}" for folder in sorted(_resources(paths))]
 
 
 def kustomizations(paths: list[str]) -> list[RenderedFile]:
