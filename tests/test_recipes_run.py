@@ -22,9 +22,8 @@ from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
-from support.cli import fleetgen
-from support.fleets import PIN
-from support.gitrepo import commit_all, git, init
+from support.cli import fleetgen, scaffolded
+from support.gitrepo import commit_all, git
 
 from generator.cache.store import RenderCache, code_digest
 from generator.pipeline import load_fleet, wanted_files
@@ -90,12 +89,7 @@ def condition_holds(condition: str, output: Path) -> bool:
 @pytest.fixture
 def fleet(tmp_path: Path) -> Path:
     """A fleet repository on main, rendered and committed, pushed to a bare `origin`."""
-    repo = tmp_path / "fleet"
-    assert fleetgen(None, "init", str(repo), "--install", PIN).exit_code == 0
-    init(repo)
-    hello = repo / "clusters/example/dev/hello.yaml"
-    hello.write_text(hello.read_text().replace("192.0.2.10", "10.50.0.10"))
-    assert fleetgen(repo, "render").exit_code == 0
+    repo = scaffolded(tmp_path / "fleet")
     commit_all(repo, "first cluster")
     origin = tmp_path / "origin.git"
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], check=True)

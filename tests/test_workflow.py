@@ -5,18 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from support.cli import fleetgen
-from support.fleets import PIN
-from support.gitrepo import commit_all, git, init
+from support.cli import fleetgen, scaffolded
+from support.gitrepo import commit_all, git
 
 
 def test_init_edit_render_commit_edit_diff(tmp_path: Path) -> None:
-    repo = tmp_path / "fleet"
-    assert fleetgen(None, "init", str(repo), "--install", PIN).exit_code == 0
-    init(repo)
-    hello = repo / "clusters/example/dev/hello.yaml"
-    hello.write_text(hello.read_text().replace("192.0.2.10", "10.50.0.10"))
-    assert fleetgen(repo, "render").exit_code == 0
+    repo = scaffolded(tmp_path / "fleet")
     assert fleetgen(repo, "render", "--check").exit_code == 0
     commit_all(repo, "first cluster")
 
